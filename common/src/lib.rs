@@ -1,0 +1,40 @@
+//! Shared pieces of tweetpipe: the tweet model and its parsers, the music rule, and the plumbing
+//! both binaries need.
+//!
+//! # Layout
+//! - [`id`]: tweet ids, read as exact 64-bit integers (never through a float).
+//! - [`envelope`]: the producer's side: turn any input document (v1.1 statuses, v2 pages, v2
+//!   stream lines) into one Kafka message per tweet, control notices, or rejects with a reason.
+//! - [`tweet`]: the consumer's side: one Kafka message in, one flat [`tweet::Tweet`] record out.
+//! - [`music`]: the rule that drops music tweets.
+//! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
+//! - [`telemetry`]: logging set-up. [`shutdown`]: the SIGTERM / Ctrl-C future.
+//! - [`redact`]: keeping passwords out of logs and errors.
+
+pub mod envelope;
+pub mod id;
+pub mod kafka;
+pub mod music;
+pub mod redact;
+pub mod shutdown;
+pub mod telemetry;
+pub mod tweet;
+
+/// The two payload formats tweetpipe understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// X API v1.1 status objects, as they came.
+    V1,
+    /// X API v2, in filtered-stream line shape: `{"data": {...}, "includes": {...}}`.
+    V2,
+}
+
+impl Format {
+    /// The value of the format header and of the `format` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::V1 => "v1.1",
+            Format::V2 => "v2",
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The music rule: a tweet is dropped when its text, NFKC-normalised and case-folded, contains
+//! one of the configured terms as a whole run of alphanumeric characters.
+//!
+//! Whole runs keep `#music`, `MUSIC!`, `music's`, `music_monday` and `ｍｕｓｉｃ` in, and
+//! `musical`, `#musicvideo`, `@musicnews` and `musicians` out. A term of several words
+//! (`"rock music"`) matches those words as consecutive runs.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The terms tweetpipe drops by default.
+pub const DEFAULT_TERMS: &[&str] = &["music"];
+
+/// A compiled set of terms.
+#[derive(Debug, Clone)]
+pub struct MusicRule {
+    /// Each term as its folded runs; a tweet matches when any term's runs appear consecutively.
+    terms: Vec<Vec<String>>,
+}
+
+/// A term that can never match, refused at start-up rather than silently ignored.
+#[derive(Debug, thiserror::Error)]
+#[error("music term {0:?} has no letters or digits, so it could never match")]
+pub struct EmptyTerm(pub String);
+
+impl Default for MusicRule {
+    fn default() -> Self {
+        Self::new(DEFAULT_TERMS.iter().copied()).unwrap_or(Self { terms: Vec::new() })
+    }
+}
+
+impl MusicRule {
+    /// Compiles terms, folding them the same way as tweet text.
+    pub fn new<I, S>(terms: I) -> Result<Self, EmptyTerm>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut compiled = Vec::new();
+        for term in terms {
+            let folded = fold(term.as_ref());
+            let runs: Vec<String> = runs(&folded).map(str::to_owned).collect();
+            if runs.is_empty() {
+                return Err(EmptyTerm(term.as_ref().to_owned()));
+            }
+            compiled.push(runs);
+        }
+        Ok(Self { terms: compiled })
+    }
+
+    /// Whether `text` mentions any term.
+    pub fn matches(&self, text: &str) -> bool {
+        if self.terms.is_empty() {
+            return false;
+        }
+        let folded = fold(text);
+        let words: Vec<&str> = runs(&folded).collect();
+        self.terms.iter().any(|term| {
+            words
+                .windows(term.len())
+                .any(|w| w.iter().zip(term).all(|(a, b)| *a == b.as_str()))
+        })
+    }
+}
+
+/// NFKC, then full Unicode case folding, then NFKC again (folding can denormalise).
+fn fold(text: &str) -> String {
+    let nfkc: String = text.nfkc().collect();
+    let folded = caseless::default_case_fold_str(&nfkc);
+    folded.nfkc().collect()
+}
+
+/// Maximal runs of alphanumeric characters.
+fn runs(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|r| !r.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_word_music_in_every_dress() {
+        let rule = MusicRule::default();
+        for text in [
+            "#music",
+            "I love MUSIC!",
+            "this is music's finest hour",
+            "happy music_monday all",
+            "fullwidth ｍｕｓｉｃ here",
+            "see https://music.example.com/x",
+            "Music",
+            "#MUSIC #pop",
+            "ＭＵＳＩＣ",
+        ] {
+            assert!(rule.matches(text), "{text:?} should match");
+        }
+    }
+
+    #[test]
+    fn leaves_longer_words_alone() {
+        let rule = MusicRule::default();
+        for text in [
+            "a musical evening",
+            "#musicvideo",
+            "#MusicMonday",
+            "@musicnews said",
+            "musicians unite",
+            "no mention at all",
+            "",
+            "mus ic",
+        ] {
+            assert!(!rule.matches(text), "{text:?} should not match");
+        }
+    }
+
+    #[test]
+    fn terms_are_configurable_and_folded() {
+        let rule = MusicRule::new(["Song", "rock music"]).expect("valid terms");
+        assert!(rule.matches("best SONG ever"));
+        assert!(rule.matches("I like Rock   Music a lot"));
+        assert!(!rule.matches("music alone is not a configured term here"));
+        assert!(!rule.matches("rock and music"));
+        assert!(MusicRule::new(["#!"]).is_err());
+    }
+}

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# The local stack tweetpipe runs and tests against: a real Apache Kafka broker (KRaft, one node,
+# resolved from Maven Central) and a real PostgreSQL server (Debian's packages).
+#
+#   deploy/local/stack.sh up       install what is missing, start what is not running, wait until ready
+#   deploy/local/stack.sh down     stop both cleanly (data is kept under .stack/)
+#   deploy/local/stack.sh status   what runs where
+#   deploy/local/stack.sh kill kafka|postgres   SIGKILL one component (for fault drills)
+#
+# `up` is idempotent: run it again and it brings back whatever died. All state lives under
+# .stack/ at the repository root (ignored by git). Ports can be moved with KAFKA_PORT,
+# KAFKA_CONTROLLER_PORT and PG_PORT.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/deploy/local"
+STACK="${TWEETPIPE_STACK_DIR:-$ROOT/.stack}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+PG_PORT="${PG_PORT:-5432}"
+KAFKA_DIR="$STACK/kafka"
+PG_DIR="$STACK/postgres"
+READY_TIMEOUT="${STACK_READY_TIMEOUT:-120}"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites: installed from Debian's packages when missing (a fresh machine has none of them).
+# ---------------------------------------------------------------------------------------------
+apt_updated=0
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*; install it with your package manager"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    $sudo apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+pg_bindir() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] && [ -x "$d/initdb" ] && echo "$d"
+}
+
+java_major() {
+  java -version 2>&1 | awk -F'"' '/version/ {split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]); exit}'
+}
+
+ensure_prerequisites() {
+  local missing=()
+  if ! command -v java >/dev/null || [ "$(java_major)" -lt 17 ]; then missing+=(openjdk-17-jre-headless); fi
+  command -v mvn >/dev/null || missing+=(maven)
+  pg_bindir >/dev/null || missing+=(postgresql)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Kafka
+# ---------------------------------------------------------------------------------------------
+kafka_classpath() { echo "$KAFKA_DIR/libs/*"; }
+
+kafka_install() {
+  local stamp="$KAFKA_DIR/libs/.resolved"
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$HERE/kafka-pom.xml"; then return; fi
+  log "resolving Apache Kafka from Maven Central (first run only)"
+  rm -rf "$KAFKA_DIR/libs"
+  mkdir -p "$KAFKA_DIR/libs"
+  mvn -q -B -f "$HERE/kafka-pom.xml" -Dmaven.repo.local="$STACK/m2" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_DIR/libs" >&2 \
+    || die "could not resolve Kafka from Maven Central"
+  cp "$HERE/kafka-pom.xml" "$stamp"
+}
+
+kafka_configure() {
+  mkdir -p "$KAFKA_DIR/data"
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+delete.topic.enable=true
+EOF
+  cat >"$KAFKA_DIR/log4j2.properties" <<'EOF'
+status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.out.ref = out
+logger.request.name = kafka.request.logger
+logger.request.level = warn
+logger.state.name = state.change.logger
+logger.state.level = warn
+logger.cleaner.name = kafka.log.LogCleaner
+logger.cleaner.level = warn
+EOF
+  if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+    local cluster_id
+    cluster_id=$(java -cp "$(kafka_classpath)" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    log "formatting Kafka storage (cluster $cluster_id)"
+    java -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -cp "$(kafka_classpath)" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" >/dev/null
+  fi
+}
+
+kafka_up() {
+  if pid_alive "$KAFKA_DIR/kafka.pid" && port_open "$KAFKA_PORT"; then
+    log "kafka already running (pid $(cat "$KAFKA_DIR/kafka.pid"))"
+    return
+  fi
+  if port_open "$KAFKA_PORT"; then die "port $KAFKA_PORT is taken by a process this stack did not start"; fi
+  kafka_install
+  kafka_configure
+  log "starting kafka on localhost:$KAFKA_PORT"
+  : >"$KAFKA_DIR/kafka.log"
+  nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" \
+    -cp "$(kafka_classpath)" kafka.Kafka "$KAFKA_DIR/server.properties" \
+    >>"$KAFKA_DIR/kafka.log" 2>&1 </dev/null &
+  echo $! >"$KAFKA_DIR/kafka.pid"
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$KAFKA_DIR/kafka.log"; do
+    pid_alive "$KAFKA_DIR/kafka.pid" || { tail -n 30 "$KAFKA_DIR/kafka.log" >&2; die "kafka exited during start-up"; }
+    [ $SECONDS -lt $deadline ] || { tail -n 30 "$KAFKA_DIR/kafka.log" >&2; die "kafka not ready after ${READY_TIMEOUT}s"; }
+    sleep 0.5
+  done
+  log "kafka ready"
+}
+
+kafka_down() {
+  if pid_alive "$KAFKA_DIR/kafka.pid"; then
+    local pid
+    pid=$(cat "$KAFKA_DIR/kafka.pid")
+    log "stopping kafka (pid $pid)"
+    kill -TERM "$pid"
+    local deadline=$((SECONDS + 60))
+    while kill -0 "$pid" 2>/dev/null; do
+      [ $SECONDS -lt $deadline ] || { log "kafka did not stop in 60s, killing"; kill -KILL "$pid"; }
+      sleep 0.5
+    done
+  fi
+  rm -f "$KAFKA_DIR/kafka.pid"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL: a cluster of our own under .stack/, run as the postgres user when we are root
+# (the server refuses to run as root).
+# ---------------------------------------------------------------------------------------------
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_up() {
+  local bin
+  bin=$(pg_bindir) || die "PostgreSQL server binaries not found"
+  local data="$PG_DIR/data"
+  mkdir -p "$PG_DIR/run"
+  [ "$(id -u)" -ne 0 ] || chown -R postgres:postgres "$PG_DIR"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $data"
+    as_pg "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >"$data/pg_hba.conf" <<'EOF'
+# local socket: the stack's own admin steps; TCP: password (SCRAM) for everyone.
+local   all all                trust
+host    all all 127.0.0.1/32   scram-sha-256
+host    all all ::1/128        scram-sha-256
+EOF
+    [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$data/pg_hba.conf"
+  fi
+  if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "postgres already running"
+  else
+    if port_open "$PG_PORT"; then die "port $PG_PORT is taken by a process this stack did not start (a system cluster? try: pg_ctlcluster 15 main stop)"; fi
+    log "starting postgres on localhost:$PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$data" -l "$PG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
+      -o "-p $PG_PORT -k $PG_DIR/run -c listen_addresses=localhost -c max_connections=300 -c shared_buffers=256MB" \
+      start >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "postgres failed to start"; }
+  fi
+  local deadline=$((SECONDS + READY_TIMEOUT))
+  until "$bin/pg_isready" -q -h "$PG_DIR/run" -p "$PG_PORT"; do
+    [ $SECONDS -lt $deadline ] || die "postgres not ready after ${READY_TIMEOUT}s"
+    sleep 0.5
+  done
+  psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tweetpipe'" | grep -q 1 \
+    || psql_admin -c "CREATE ROLE tweetpipe LOGIN CREATEDB PASSWORD 'tweetpipe'" >/dev/null
+  psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'tweetpipe'" | grep -q 1 \
+    || psql_admin -c "CREATE DATABASE tweetpipe OWNER tweetpipe" >/dev/null
+  log "postgres ready"
+}
+
+psql_admin() { as_pg psql -X -q -h "$PG_DIR/run" -p "$PG_PORT" -U postgres -d postgres "$@"; }
+
+pg_down() {
+  local bin
+  bin=$(pg_bindir) || return 0
+  if [ -f "$PG_DIR/data/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    log "stopping postgres"
+    as_pg "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+  fi
+}
+
+pg_pid() { head -n 1 "$PG_DIR/data/postmaster.pid" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+status() {
+  if pid_alive "$KAFKA_DIR/kafka.pid" && port_open "$KAFKA_PORT"; then
+    echo "kafka     running  pid $(cat "$KAFKA_DIR/kafka.pid")  localhost:$KAFKA_PORT  log $KAFKA_DIR/kafka.log"
+  else
+    echo "kafka     stopped"
+  fi
+  local pid
+  pid=$(pg_pid || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && port_open "$PG_PORT"; then
+    echo "postgres  running  pid $pid  localhost:$PG_PORT  log $PG_DIR/postgres.log"
+  else
+    echo "postgres  stopped"
+  fi
+}
+
+kill_component() {
+  case "${1:-}" in
+    kafka) pid_alive "$KAFKA_DIR/kafka.pid" && kill -KILL "$(cat "$KAFKA_DIR/kafka.pid")" ;;
+    postgres) local pid; pid=$(pg_pid) && kill -KILL "$pid" ;;
+    *) die "usage: stack.sh kill kafka|postgres" ;;
+  esac
+}
+
+case "${1:-}" in
+  up)
+    mkdir -p "$STACK"
+    ensure_prerequisites
+    kafka_up
+    pg_up
+    status
+    ;;
+  down)
+    kafka_down
+    pg_down
+    ;;
+  status) status ;;
+  kill) kill_component "${2:-}" ;;
+  *)
+    echo "usage: $0 up | down | status | kill kafka|postgres" >&2
+    exit 2
+    ;;
+esac
