@@ -54,12 +54,7 @@ pub struct Reject {
 
 impl Reject {
     pub fn new(class: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            class,
-            message: message.into(),
-            id: None,
-            payload: None,
-        }
+        Self { class, message: message.into(), id: None, payload: None }
     }
 
     fn with_id(mut self, id: i64) -> Self {
@@ -89,21 +84,16 @@ pub fn classify_bytes(raw: &[u8]) -> Vec<Item> {
     if trimmed.is_empty() {
         return vec![Item::Control("keep_alive")];
     }
-    let value: Value = match serde_json::from_slice(trimmed) {
-        Ok(v) => v,
-        Err(e) => {
-            let class = if std::str::from_utf8(trimmed).is_err() {
-                "invalid_utf8"
-            } else {
-                "invalid_json"
-            };
-            return vec![Item::Reject(Reject::new(
-                class,
-                format!("not valid JSON: {e}"),
-            ))];
-        }
-    };
-    classify_value(value, Some(trimmed))
+    match serde_json::from_slice(trimmed) {
+        Ok(value) => classify_value(value, Some(trimmed)),
+        Err(e) => vec![Item::Reject(unparsable(trimmed, &e))],
+    }
+}
+
+/// The reject for input that is not JSON (or not UTF-8).
+pub fn unparsable(raw: &[u8], e: &serde_json::Error) -> Reject {
+    let class = if std::str::from_utf8(raw).is_err() { "invalid_utf8" } else { "invalid_json" };
+    Reject::new(class, format!("not valid JSON: {e}"))
 }
 
 /// Classifies a parsed document. `raw`, when given, is the exact text of `value`.
@@ -113,10 +103,7 @@ pub fn classify_value(value: Value, raw: Option<&[u8]>) -> Vec<Item> {
             if items.is_empty() {
                 return vec![Item::Control("empty_page")];
             }
-            items
-                .into_iter()
-                .map(|v| classify_single(v, None))
-                .collect()
+            items.into_iter().map(|v| classify_single(v, None)).collect()
         }
         Value::Object(mut obj) => {
             match obj.remove("statuses") {
@@ -124,10 +111,7 @@ pub fn classify_value(value: Value, raw: Option<&[u8]>) -> Vec<Item> {
                     return vec![Item::Control("empty_page")]
                 }
                 Some(Value::Array(statuses)) => {
-                    return statuses
-                        .into_iter()
-                        .map(|v| classify_single(v, None))
-                        .collect();
+                    return statuses.into_iter().map(|v| classify_single(v, None)).collect();
                 }
                 Some(other) => {
                     obj.insert("statuses".to_owned(), other);
@@ -203,10 +187,7 @@ fn classify_object(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
             return element(reject_id(IdError::Missing), &obj, raw);
         }
         return element(
-            Item::Reject(Reject::new(
-                "unknown_shape",
-                "object is neither a tweet nor a known notice",
-            )),
+            Item::Reject(Reject::new("unknown_shape", "object is neither a tweet nor a known notice")),
             &obj,
             raw,
         );
@@ -217,26 +198,19 @@ fn classify_object(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
     };
     if !has_text(&obj) {
         return element(
-            Item::Reject(
-                Reject::new("missing_text", "status has no text or full_text").with_id(id),
-            ),
+            Item::Reject(Reject::new("missing_text", "status has no text or full_text").with_id(id)),
             &obj,
             raw,
         );
     }
     match raw {
-        Some(bytes) => Item::Tweet(TweetMessage {
-            id,
-            format: Format::V1,
-            payload: bytes.to_vec(),
-        }),
+        Some(bytes) => Item::Tweet(TweetMessage { id, format: Format::V1, payload: bytes.to_vec() }),
         None => encode(id, Format::V1, &Value::Object(obj)),
     }
 }
 
 fn has_text(obj: &Map<String, Value>) -> bool {
-    obj.get("text").is_some_and(Value::is_string)
-        || obj.get("full_text").is_some_and(Value::is_string)
+    obj.get("text").is_some_and(Value::is_string) || obj.get("full_text").is_some_and(Value::is_string)
 }
 
 /// Names an `errors`-only line: `operational_disconnect` and friends, or plain `errors`.
@@ -248,9 +222,7 @@ fn stream_error_kind(obj: &Map<String, Value>) -> &'static str {
         .and_then(|e| e.get("type").or_else(|| e.get("title")))
         .and_then(Value::as_str)
         .unwrap_or("");
-    if first_type.contains("operational-disconnect")
-        || first_type.contains("Operational Disconnect")
-    {
+    if first_type.contains("operational-disconnect") || first_type.contains("Operational Disconnect") {
         "operational_disconnect"
     } else if first_type.contains("ConnectionException") || first_type.contains("disconnect") {
         "disconnect"
@@ -272,11 +244,7 @@ fn v2_stream_line(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
         return Item::Reject(Reject::new("missing_text", "v2 tweet has no text").with_id(id));
     }
     match raw {
-        Some(bytes) => Item::Tweet(TweetMessage {
-            id,
-            format: Format::V2,
-            payload: bytes.to_vec(),
-        }),
+        Some(bytes) => Item::Tweet(TweetMessage { id, format: Format::V2, payload: bytes.to_vec() }),
         None => encode(id, Format::V2, &Value::Object(obj)),
     }
 }
@@ -314,10 +282,7 @@ fn split_v2_page(mut page: Map<String, Value>) -> Vec<Item> {
                     Some(&tweet),
                 );
             }
-            let own = includes
-                .as_ref()
-                .map(|inc| includes_for(&tweet, inc))
-                .unwrap_or_default();
+            let own = includes.as_ref().map(|inc| includes_for(&tweet, inc)).unwrap_or_default();
             let mut line = Map::new();
             line.insert("data".to_owned(), Value::Object(tweet));
             if !own.is_empty() {
@@ -353,19 +318,13 @@ fn includes_for(tweet: &Map<String, Value>, includes: &Map<String, Value>) -> Ma
     if let Some(Value::Array(rts)) = ref_tweets.as_ref() {
         user_ids.extend(rts.iter().filter_map(|t| str_at(t, &["author_id"])));
     }
-    let place_ids: Vec<String> = str_at(&tweet_value, &["geo", "place_id"])
-        .into_iter()
-        .collect();
+    let place_ids: Vec<String> = str_at(&tweet_value, &["geo", "place_id"]).into_iter().collect();
     let keys_at = |field: &str| -> Vec<String> {
         tweet
             .get("attachments")
             .and_then(|a| a.get(field))
             .and_then(Value::as_array)
-            .map(|ks| {
-                ks.iter()
-                    .filter_map(|k| k.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|ks| ks.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     };
 
@@ -374,10 +333,7 @@ fn includes_for(tweet: &Map<String, Value>, includes: &Map<String, Value>) -> Ma
         ("users", pick(includes, "users", "id", &user_ids)),
         ("tweets", ref_tweets),
         ("places", pick(includes, "places", "id", &place_ids)),
-        (
-            "media",
-            pick(includes, "media", "media_key", &keys_at("media_keys")),
-        ),
+        ("media", pick(includes, "media", "media_key", &keys_at("media_keys"))),
         ("polls", pick(includes, "polls", "id", &keys_at("poll_ids"))),
     ] {
         if let Some(v) = picked {
@@ -388,12 +344,7 @@ fn includes_for(tweet: &Map<String, Value>, includes: &Map<String, Value>) -> Ma
 }
 
 /// The members of `includes[section]` whose `key` is in `wanted`, in their original order.
-fn pick(
-    includes: &Map<String, Value>,
-    section: &str,
-    key: &str,
-    wanted: &[String],
-) -> Option<Value> {
+fn pick(includes: &Map<String, Value>, section: &str, key: &str, wanted: &[String]) -> Option<Value> {
     if wanted.is_empty() {
         return None;
     }
@@ -401,11 +352,7 @@ fn pick(
         .get(section)?
         .as_array()?
         .iter()
-        .filter(|item| {
-            item.get(key)
-                .and_then(Value::as_str)
-                .is_some_and(|k| wanted.iter().any(|w| w == k))
-        })
+        .filter(|item| item.get(key).and_then(Value::as_str).is_some_and(|k| wanted.iter().any(|w| w == k)))
         .cloned()
         .collect();
     (!items.is_empty()).then_some(Value::Array(items))
@@ -413,11 +360,7 @@ fn pick(
 
 fn encode(id: i64, format: Format, value: &Value) -> Item {
     match serde_json::to_vec(value) {
-        Ok(payload) => Item::Tweet(TweetMessage {
-            id,
-            format,
-            payload,
-        }),
+        Ok(payload) => Item::Tweet(TweetMessage { id, format, payload }),
         Err(e) => Item::Reject(Reject::new("encode_failed", e.to_string()).with_id(id)),
     }
 }
@@ -461,15 +404,10 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
+/// `b` without leading and trailing ASCII white space (`\r\n` included).
+pub fn trim_ascii(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -479,16 +417,7 @@ mod tests {
     use serde_json::json;
 
     fn tweets(items: &[Item]) -> Vec<&TweetMessage> {
-        items
-            .iter()
-            .filter_map(|i| {
-                if let Item::Tweet(t) = i {
-                    Some(t)
-                } else {
-                    None
-                }
-            })
-            .collect()
+        items.iter().filter_map(|i| if let Item::Tweet(t) = i { Some(t) } else { None }).collect()
     }
 
     #[test]
@@ -523,13 +452,7 @@ mod tests {
             .collect();
         assert_eq!(users, ["ten", "twelve"]);
         assert_eq!(first["includes"]["tweets"][0]["text"], "orig");
-        assert_eq!(
-            first["includes"]["places"]
-                .as_array()
-                .expect("places")
-                .len(),
-            1
-        );
+        assert_eq!(first["includes"]["places"].as_array().expect("places").len(), 1);
         let second: Value = serde_json::from_slice(&out[1].payload).expect("json");
         assert_eq!(second["includes"]["users"][0]["username"], "eleven");
         assert!(second["includes"].get("tweets").is_none());
@@ -538,7 +461,8 @@ mod tests {
 
     #[test]
     fn stream_line_goes_as_it_came() {
-        let line = br#"{"data":{"id":"1578516068309794817","text":"hi"},"matching_rules":[{"id":"1","tag":"jb"}]}"#;
+        let line =
+            br#"{"data":{"id":"1578516068309794817","text":"hi"},"matching_rules":[{"id":"1","tag":"jb"}]}"#;
         let items = classify_bytes(line);
         let out = tweets(&items);
         assert_eq!(out.len(), 1);
@@ -548,7 +472,8 @@ mod tests {
 
     #[test]
     fn v1_shapes_single_array_and_statuses() {
-        let status = r#"{"id":9007199254740993,"id_str":"9007199254740993","text":"a","user":{"screen_name":"x"}}"#;
+        let status =
+            r#"{"id":9007199254740993,"id_str":"9007199254740993","text":"a","user":{"screen_name":"x"}}"#;
         let single = classify_bytes(status.as_bytes());
         assert_eq!(tweets(&single)[0].payload, status.as_bytes());
         assert_eq!(tweets(&single)[0].id, 9_007_199_254_740_993);
@@ -567,10 +492,7 @@ mod tests {
             ("\r\n", "keep_alive"),
             (r#"{"delete":{"status":{"id":1,"id_str":"1"}}}"#, "delete"),
             (r#"{"limit":{"track":5}}"#, "limit"),
-            (
-                r#"{"id":"1170025343920402432","action":"delete","reason":"protected"}"#,
-                "compliance",
-            ),
+            (r#"{"id":"1170025343920402432","action":"delete","reason":"protected"}"#, "compliance"),
             (
                 r#"{"errors":[{"title":"operational-disconnect","type":"https://api.twitter.com/2/problems/operational-disconnect"}]}"#,
                 "operational_disconnect",
@@ -579,11 +501,7 @@ mod tests {
             ("[]", "empty_page"),
         ];
         for (input, kind) in cases {
-            assert_eq!(
-                classify_bytes(input.as_bytes()),
-                vec![Item::Control(kind)],
-                "{input:?}"
-            );
+            assert_eq!(classify_bytes(input.as_bytes()), vec![Item::Control(kind)], "{input:?}");
         }
     }
 
@@ -594,10 +512,7 @@ mod tests {
             (b"\xff\xfe{}", "invalid_utf8"),
             (br#"{"data":{"text":"no id"}}"#, "missing_id"),
             (br#"{"data":{"id":"abc","text":"x"}}"#, "invalid_id"),
-            (
-                br#"{"id":99999999999999999999999,"text":"overflow"}"#,
-                "invalid_id",
-            ),
+            (br#"{"id":99999999999999999999999,"text":"overflow"}"#, "invalid_id"),
             (br#"{"id":"-4","text":"neg"}"#, "invalid_id"),
             (br#"{"hello":"world"}"#, "unknown_shape"),
             (b"42", "unknown_shape"),

@@ -48,9 +48,7 @@ pub fn v1_id(status: &serde_json::Map<String, Value>) -> Result<i64, IdError> {
 
 /// Reads a v2 tweet id (`id`, a string of digits).
 pub fn v2_id(tweet: &serde_json::Map<String, Value>) -> Result<i64, IdError> {
-    tweet
-        .get("id")
-        .map_or(Err(IdError::Missing), parse_id_value)
+    tweet.get("id").map_or(Err(IdError::Missing), parse_id_value)
 }
 
 fn truncate(s: &str) -> String {
@@ -78,12 +76,8 @@ mod tests {
         let v: Value = serde_json::from_str(raw).expect("json");
         let obj = v.as_object().expect("object");
         assert_eq!(v1_id(obj), Ok(9_007_199_254_740_993));
-        let only_number: Value =
-            serde_json::from_str(r#"{"id": 1578516068309794817}"#).expect("json");
-        assert_eq!(
-            v1_id(only_number.as_object().expect("object")),
-            Ok(1_578_516_068_309_794_817)
-        );
+        let only_number: Value = serde_json::from_str(r#"{"id": 1578516068309794817}"#).expect("json");
+        assert_eq!(v1_id(only_number.as_object().expect("object")), Ok(1_578_516_068_309_794_817));
     }
 
     #[test]
@@ -107,15 +101,9 @@ mod tests {
             json!(null),
             json!(["1"]),
         ] {
-            assert!(
-                matches!(parse_id_value(&bad), Err(IdError::Invalid(_))),
-                "{bad} accepted"
-            );
+            assert!(matches!(parse_id_value(&bad), Err(IdError::Invalid(_))), "{bad} accepted");
         }
         assert_eq!(parse_id_value(&json!("9223372036854775807")), Ok(i64::MAX));
-        assert_eq!(
-            v2_id(json!({"text": "x"}).as_object().expect("object")),
-            Err(IdError::Missing)
-        );
+        assert_eq!(v2_id(json!({"text": "x"}).as_object().expect("object")), Err(IdError::Missing));
     }
 }

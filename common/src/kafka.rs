@@ -46,11 +46,7 @@ pub fn dlq_topic(topic: &str) -> String {
 #[derive(Clone, clap::Args)]
 pub struct KafkaArgs {
     /// Kafka bootstrap servers, comma-separated.
-    #[arg(
-        long = "brokers",
-        env = "KAFKA_BOOTSTRAP_SERVERS",
-        default_value = "localhost:9092"
-    )]
+    #[arg(long = "brokers", env = "KAFKA_BOOTSTRAP_SERVERS", default_value = "localhost:9092")]
     pub brokers: String,
 
     /// Any librdkafka property as KEY=VALUE (repeatable), e.g. -X security.protocol=SASL_SSL.
@@ -71,13 +67,7 @@ impl fmt::Debug for KafkaArgs {
         let props: Vec<String> = self
             .properties
             .iter()
-            .map(|(k, v)| {
-                if is_secret_property(k) {
-                    format!("{k}=***")
-                } else {
-                    format!("{k}={v}")
-                }
-            })
+            .map(|(k, v)| if is_secret_property(k) { format!("{k}=***") } else { format!("{k}={v}") })
             .collect();
         f.debug_struct("KafkaArgs")
             .field("brokers", &self.brokers)
@@ -99,12 +89,7 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
 impl KafkaArgs {
     /// Settings for a local broker, for tests and tools.
     pub fn local(brokers: impl Into<String>) -> Self {
-        Self {
-            brokers: brokers.into(),
-            properties: Vec::new(),
-            sasl_username: None,
-            sasl_password: None,
-        }
+        Self { brokers: brokers.into(), properties: Vec::new(), sasl_username: None, sasl_password: None }
     }
 
     /// A client configuration with the brokers, credentials and `-X` properties applied; the
@@ -137,30 +122,15 @@ pub struct TopicSpec {
 }
 
 /// Creates each topic that does not exist; existing topics are left as they are.
-pub async fn ensure_topics(
-    kafka: &KafkaArgs,
-    topics: &[&str],
-    spec: TopicSpec,
-) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = kafka
-        .client_config(&[])
-        .create()
-        .context("creating the Kafka admin client")?;
+pub async fn ensure_topics(kafka: &KafkaArgs, topics: &[&str], spec: TopicSpec) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> =
+        kafka.client_config(&[]).create().context("creating the Kafka admin client")?;
     let new: Vec<NewTopic<'_>> = topics
         .iter()
-        .map(|t| {
-            NewTopic::new(
-                t,
-                spec.partitions,
-                TopicReplication::Fixed(spec.replication),
-            )
-        })
+        .map(|t| NewTopic::new(t, spec.partitions, TopicReplication::Fixed(spec.replication)))
         .collect();
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = admin
-        .create_topics(&new, &opts)
-        .await
-        .context("creating topics")?;
+    let results = admin.create_topics(&new, &opts).await.context("creating topics")?;
     for result in results {
         match result {
             Ok(name) => {
@@ -180,16 +150,11 @@ mod tests {
     #[test]
     fn debug_never_shows_secrets() {
         let mut args = KafkaArgs::local("b:9092");
-        args.properties
-            .push(("sasl.password".into(), "hunter2".into()));
-        args.properties
-            .push(("security.protocol".into(), "SASL_SSL".into()));
+        args.properties.push(("sasl.password".into(), "hunter2".into()));
+        args.properties.push(("security.protocol".into(), "SASL_SSL".into()));
         args.sasl_password = Some("s3cret".to_owned().into());
         let shown = format!("{args:?}");
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("s3cret"),
-            "{shown}"
-        );
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("SASL_SSL"));
     }
 

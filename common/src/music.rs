@@ -54,11 +54,9 @@ impl MusicRule {
         }
         let folded = fold(text);
         let words: Vec<&str> = runs(&folded).collect();
-        self.terms.iter().any(|term| {
-            words
-                .windows(term.len())
-                .any(|w| w.iter().zip(term).all(|(a, b)| *a == b.as_str()))
-        })
+        self.terms
+            .iter()
+            .any(|term| words.windows(term.len()).any(|w| w.iter().zip(term).all(|(a, b)| *a == b.as_str())))
     }
 }
 
@@ -71,8 +69,7 @@ fn fold(text: &str) -> String {
 
 /// Maximal runs of alphanumeric characters.
 fn runs(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|r| !r.is_empty())
+    text.split(|c: char| !c.is_alphanumeric()).filter(|r| !r.is_empty())
 }
 
 #[cfg(test)]

@@ -16,8 +16,8 @@ pub enum LogFormat {
 /// Installs the global subscriber. The level comes from `RUST_LOG` (default `info`, with
 /// librdkafka's and sqlx's chatter kept at `warn`).
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,rdkafka=warn,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rdkafka=warn,sqlx=warn"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second init (tests that run a binary's `main` logic twice) is not an error worth dying for.
     let _ = match format {

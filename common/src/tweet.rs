@@ -69,28 +69,20 @@ impl ParseError {
 
 /// Parses a message value (v2 stream line or v1.1 status) into a record.
 pub fn parse(bytes: &[u8]) -> Result<Tweet, ParseError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
     let Value::Object(root) = value else {
         return Err(ParseError::UnknownShape("not a JSON object"));
     };
     match root.get("data") {
-        Some(Value::Object(data)) => {
-            parse_v2(data, root.get("includes").and_then(Value::as_object))
-        }
+        Some(Value::Object(data)) => parse_v2(data, root.get("includes").and_then(Value::as_object)),
         Some(_) => Err(ParseError::UnknownShape("\"data\" is not a single tweet")),
         None => parse_v1(&root),
     }
 }
 
-fn parse_v2(
-    data: &Map<String, Value>,
-    includes: Option<&Map<String, Value>>,
-) -> Result<Tweet, ParseError> {
+fn parse_v2(data: &Map<String, Value>, includes: Option<&Map<String, Value>>) -> Result<Tweet, ParseError> {
     let id = v2_id(data)?;
-    let text = v2_full_text(data)
-        .ok_or(ParseError::MissingText)?
-        .to_owned();
+    let text = v2_full_text(data).ok_or(ParseError::MissingText)?.to_owned();
     let author_id = data.get("author_id").and_then(|v| parse_id_value(v).ok());
     let author = author_id.and_then(|aid| find_by_id(includes, "users", aid));
     let metrics = data.get("public_metrics");
@@ -98,10 +90,7 @@ fn parse_v2(
     let retweet_of = data
         .get("referenced_tweets")
         .and_then(Value::as_array)
-        .and_then(|refs| {
-            refs.iter()
-                .find(|r| r.get("type").and_then(Value::as_str) == Some("retweeted"))
-        })
+        .and_then(|refs| refs.iter().find(|r| r.get("type").and_then(Value::as_str) == Some("retweeted")))
         .and_then(|r| r.get("id"))
         .and_then(|v| parse_id_value(v).ok());
     let retweeted_text = retweet_of
@@ -109,27 +98,19 @@ fn parse_v2(
         .and_then(v2_full_text)
         .map(str::to_owned);
     // A note tweet's entities describe its long text; the plain entities only the truncated one.
-    let entities = data
-        .get("note_tweet")
-        .and_then(|n| n.get("entities"))
-        .or_else(|| data.get("entities"));
+    let entities = data.get("note_tweet").and_then(|n| n.get("entities")).or_else(|| data.get("entities"));
     Ok(Tweet {
         id,
         format: Format::V2,
         author_id,
         username: author.and_then(|u| str_field(u, "username")),
-        created_at: data
-            .get("created_at")
-            .and_then(Value::as_str)
-            .and_then(parse_rfc3339),
+        created_at: data.get("created_at").and_then(Value::as_str).and_then(parse_rfc3339),
         text,
         retweet_count: metric("retweet_count").unwrap_or(0),
         like_count: metric("like_count"),
         reply_count: metric("reply_count"),
         quote_count: metric("quote_count"),
-        location: author
-            .and_then(|u| str_field(u, "location"))
-            .filter(|l| !l.trim().is_empty()),
+        location: author.and_then(|u| str_field(u, "location")).filter(|l| !l.trim().is_empty()),
         lang: str_field(data, "lang"),
         hashtags: hashtags(entities, "tag"),
         is_retweet: retweet_of.is_some(),
@@ -146,33 +127,24 @@ fn parse_v1(status: &Map<String, Value>) -> Result<Tweet, ParseError> {
         });
     }
     let id = v1_id(status)?;
-    let text = v1_full_text(status)
-        .ok_or(ParseError::MissingText)?
-        .to_owned();
+    let text = v1_full_text(status).ok_or(ParseError::MissingText)?.to_owned();
     let user = status.get("user").and_then(Value::as_object);
     let count = |name: &str| status.get(name).and_then(Value::as_i64);
     let retweeted = status.get("retweeted_status").and_then(Value::as_object);
-    let entities = status
-        .get("extended_tweet")
-        .and_then(|e| e.get("entities"))
-        .or_else(|| status.get("entities"));
+    let entities =
+        status.get("extended_tweet").and_then(|e| e.get("entities")).or_else(|| status.get("entities"));
     Ok(Tweet {
         id,
         format: Format::V1,
         author_id: user.and_then(|u| v1_id(u).ok()),
         username: user.and_then(|u| str_field(u, "screen_name")),
-        created_at: status
-            .get("created_at")
-            .and_then(Value::as_str)
-            .and_then(parse_v1_time),
+        created_at: status.get("created_at").and_then(Value::as_str).and_then(parse_v1_time),
         text,
         retweet_count: count("retweet_count").unwrap_or(0),
         like_count: count("favorite_count"),
         reply_count: count("reply_count"),
         quote_count: count("quote_count"),
-        location: user
-            .and_then(|u| str_field(u, "location"))
-            .filter(|l| !l.trim().is_empty()),
+        location: user.and_then(|u| str_field(u, "location")).filter(|l| !l.trim().is_empty()),
         lang: str_field(status, "lang"),
         hashtags: hashtags(entities, "text"),
         is_retweet: retweeted.is_some(),
@@ -219,25 +191,18 @@ fn hashtags(entities: Option<&Value>, field: &str) -> Vec<String> {
         .and_then(|e| e.get("hashtags"))
         .and_then(Value::as_array)
         .map(|tags| {
-            tags.iter()
-                .filter_map(|t| t.get(field).and_then(Value::as_str))
-                .map(str::to_owned)
-                .collect()
+            tags.iter().filter_map(|t| t.get(field).and_then(Value::as_str)).map(str::to_owned).collect()
         })
         .unwrap_or_default()
 }
 
 fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// v1.1 dates look like `Thu Nov 08 02:31:41 +0000 2012`.
 fn parse_v1_time(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y").ok().map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -263,10 +228,7 @@ mod tests {
         assert_eq!(t.retweet_count, 7);
         assert_eq!(t.like_count, Some(9));
         assert_eq!(t.hashtags, ["Rust"]);
-        assert_eq!(
-            t.created_at.map(|c| c.to_rfc3339()),
-            Some("2022-10-07T22:42:12+00:00".to_owned())
-        );
+        assert_eq!(t.created_at.map(|c| c.to_rfc3339()), Some("2022-10-07T22:42:12+00:00".to_owned()));
         assert!(!t.is_retweet);
     }
 
@@ -308,21 +270,9 @@ mod tests {
     fn what_is_not_a_tweet_says_why() {
         assert_eq!(parse(b"{").map_err(|e| e.class()), Err("invalid_json"));
         assert_eq!(parse(b"[1]").map_err(|e| e.class()), Err("unknown_shape"));
-        assert_eq!(
-            parse(br#"{"data":{"id":"x","text":"t"}}"#).map_err(|e| e.class()),
-            Err("invalid_id")
-        );
-        assert_eq!(
-            parse(br#"{"data":{"id":"1"}}"#).map_err(|e| e.class()),
-            Err("missing_text")
-        );
-        assert_eq!(
-            parse(br#"{"text":"t"}"#).map_err(|e| e.class()),
-            Err("missing_id")
-        );
-        assert_eq!(
-            parse(br#"{"foo":1}"#).map_err(|e| e.class()),
-            Err("unknown_shape")
-        );
+        assert_eq!(parse(br#"{"data":{"id":"x","text":"t"}}"#).map_err(|e| e.class()), Err("invalid_id"));
+        assert_eq!(parse(br#"{"data":{"id":"1"}}"#).map_err(|e| e.class()), Err("missing_text"));
+        assert_eq!(parse(br#"{"text":"t"}"#).map_err(|e| e.class()), Err("missing_id"));
+        assert_eq!(parse(br#"{"foo":1}"#).map_err(|e| e.class()), Err("unknown_shape"));
     }
 }

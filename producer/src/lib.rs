@@ -1,1 +1,76 @@
+//! `tweetpipe-producer`: reads tweets from files, stdin or a synthetic generator and produces
+//! one Kafka message per tweet, keyed by tweet id.
+//!
+//! # Layout
+//! - [`cli`]: flags and environment variables.
+//! - [`source`]: where tweets come from; each source turns its input into [`source::Record`]s
+//!   on a bounded channel. [`synthetic`] is the seeded demo generator.
+//! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
+//!   the final flush.
+//! - [`summary`]: what a run did, printed at the end.
+//!
+//! [`run`] takes the shutdown future as an argument, so tests can stop it like SIGTERM does.
 
+pub mod cli;
+pub mod sink;
+pub mod source;
+pub mod summary;
+pub mod synthetic;
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use tweetpipe_common::kafka::{dlq_topic, ensure_topics, TopicSpec};
+
+use crate::cli::{Cli, ProduceArgs};
+use crate::summary::Summary;
+
+/// Runs the command line, prints the summary, and maps the outcome to an exit code.
+pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+    match run(cli.produce, shutdown).await {
+        Ok(summary) => {
+            println!("{summary}");
+            if summary.failed > 0 {
+                tracing::error!(failed = summary.failed, "some messages were not delivered");
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Produces every source in order until they end or `shutdown` completes, then flushes.
+pub async fn run(
+    args: ProduceArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Summary> {
+    let dlq = dlq_topic(&args.topic);
+    if args.create_topics {
+        let spec = TopicSpec { partitions: args.partitions, replication: args.replication_factor };
+        ensure_topics(&args.kafka, &[&args.topic, &dlq], spec).await?;
+    }
+    let sink = sink::KafkaSink::new(&args, &dlq).context("creating the Kafka producer")?;
+    let (tx, rx) = tokio::sync::mpsc::channel(args.channel_capacity);
+    let stop = source::StopFlag::default();
+    let reader =
+        source::spawn_all(args.sources(), args.synthetic.clone(), args.max_line_bytes, tx, stop.clone());
+
+    let stop_on_signal = stop.clone();
+    let signal = tokio::spawn(async move {
+        shutdown.await;
+        stop_on_signal.stop();
+    });
+    let result = sink.drain(rx, &stop).await;
+    signal.abort();
+    let read = reader.await.context("source task panicked")??;
+    let mut summary = result?;
+    summary.lines = read.lines;
+    summary.bytes_read = read.bytes;
+    Ok(summary)
+}

@@ -1,0 +1,168 @@
+//! Where tweets come from. Every source turns its input into [`Record`]s on one bounded channel,
+//! in order, so the sink applies back-pressure to the readers.
+
+mod lines;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
+use tweetpipe_common::envelope::{Item, TweetMessage};
+use tweetpipe_common::Format;
+
+use crate::cli::SyntheticArgs;
+use crate::synthetic::Generator;
+
+/// One input source, as given to `--source`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// `file:PATH`: JSON lines or one JSON document, gzip-compressed or not.
+    File(PathBuf),
+    /// `stdin`: JSON lines on standard input.
+    Stdin,
+    /// `synthetic`: the seeded generator.
+    Synthetic,
+}
+
+impl SourceSpec {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "stdin" | "-" => Ok(Self::Stdin),
+            "synthetic" => Ok(Self::Synthetic),
+            _ => match s.strip_prefix("file:") {
+                Some(path) if !path.is_empty() => Ok(Self::File(PathBuf::from(path))),
+                _ => Err(format!("unknown source {s:?}: use file:PATH, stdin or synthetic")),
+            },
+        }
+    }
+
+    /// The name written into headers and logs.
+    pub fn label(&self) -> String {
+        match self {
+            Self::File(p) => format!("file:{}", p.display()),
+            Self::Stdin => "stdin".to_owned(),
+            Self::Synthetic => "synthetic".to_owned(),
+        }
+    }
+}
+
+/// One classified piece of input, with where it came from.
+#[derive(Debug)]
+pub struct Record {
+    /// The source label (`file:PATH`, `stdin`, `synthetic`).
+    pub origin: Arc<str>,
+    /// The 1-based line (or, for the generator, message number) it started on.
+    pub line: u64,
+    pub item: Item,
+}
+
+/// Tells readers to stop at the next line; set on SIGTERM / Ctrl-C.
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What the readers consumed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReadStats {
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+/// Reads every source in order on a background task.
+pub fn spawn_all(
+    specs: Vec<SourceSpec>,
+    synthetic: SyntheticArgs,
+    max_line_bytes: usize,
+    tx: Sender<Record>,
+    stop: StopFlag,
+) -> JoinHandle<anyhow::Result<ReadStats>> {
+    tokio::spawn(async move {
+        let mut total = ReadStats::default();
+        for spec in specs {
+            if stop.is_stopped() {
+                break;
+            }
+            let origin: Arc<str> = spec.label().into();
+            tracing::info!(source = %origin, "reading");
+            let stats = match spec {
+                SourceSpec::Synthetic => run_synthetic(&synthetic, origin, &tx, &stop).await,
+                SourceSpec::File(path) => {
+                    let (tx, stop) = (tx.clone(), stop.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let reader = lines::open_file(&path)
+                            .with_context(|| format!("cannot open {}", path.display()))?;
+                        lines::read(reader, origin, max_line_bytes, &tx, &stop)
+                            .with_context(|| format!("reading {}", path.display()))
+                    })
+                    .await
+                    .context("file reader panicked")??
+                }
+                SourceSpec::Stdin => {
+                    let (tx, stop) = (tx.clone(), stop.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let stdin = std::io::stdin().lock();
+                        lines::read(stdin, origin, max_line_bytes, &tx, &stop).context("reading stdin")
+                    })
+                    .await
+                    .context("stdin reader panicked")??
+                }
+            };
+            total.lines += stats.lines;
+            total.bytes += stats.bytes;
+        }
+        Ok(total)
+    })
+}
+
+async fn run_synthetic(
+    args: &SyntheticArgs,
+    origin: Arc<str>,
+    tx: &Sender<Record>,
+    stop: &StopFlag,
+) -> ReadStats {
+    let mut stats = ReadStats::default();
+    let started = Instant::now();
+    for (n, tweet) in Generator::new(args).enumerate() {
+        if stop.is_stopped() {
+            break;
+        }
+        if args.rate > 0.0 {
+            let due = started + Duration::from_secs_f64(n as f64 / args.rate);
+            tokio::time::sleep_until(due.into()).await;
+        }
+        stats.lines += 1;
+        stats.bytes += tweet.payload.len() as u64;
+        let item = Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload });
+        if tx.send(Record { origin: origin.clone(), line: n as u64 + 1, item }).await.is_err() {
+            break;
+        }
+    }
+    stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_specs() {
+        assert_eq!(SourceSpec::parse("file:/a/b.jsonl"), Ok(SourceSpec::File("/a/b.jsonl".into())));
+        assert_eq!(SourceSpec::parse("stdin"), Ok(SourceSpec::Stdin));
+        assert_eq!(SourceSpec::parse("synthetic"), Ok(SourceSpec::Synthetic));
+        assert!(SourceSpec::parse("file:").is_err());
+        assert!(SourceSpec::parse("http://x").is_err());
+    }
+}

@@ -1,0 +1,300 @@
+//! A seeded generator of realistic X API v2 stream lines, for the demo, tests and benchmarks.
+//!
+//! Each item says what it is (new or re-sent, music or not), so a test knows the expected table
+//! without re-implementing the consumer's rules. Ids start above 2^53, as real ones do.
+
+use std::collections::VecDeque;
+
+use serde_json::json;
+
+use crate::cli::SyntheticArgs;
+
+/// One generated message.
+#[derive(Debug, Clone)]
+pub struct SyntheticTweet {
+    pub id: i64,
+    /// Whether the text mentions music (in one of the forms the rule must catch).
+    pub music: bool,
+    /// Whether this re-sends a tweet emitted earlier.
+    pub duplicate: bool,
+    /// The retweet count this copy carries; re-sends never carry less than earlier copies.
+    pub retweet_count: i64,
+    pub username: String,
+    pub text: String,
+    /// The v2 stream line.
+    pub payload: Vec<u8>,
+}
+
+/// The parts of a tweet that a re-send repeats.
+#[derive(Debug, Clone)]
+struct Core {
+    id: i64,
+    user: usize,
+    created_at: i64,
+    text: String,
+    hashtags: Vec<&'static str>,
+    lang: &'static str,
+    music: bool,
+    retweet_count: i64,
+    like_count: i64,
+}
+
+const USERS: &[(&str, Option<&str>)] = &[
+    ("beliebers_unite", Some("Stratford, Ontario")),
+    ("jb_daily", None),
+    ("popwatch", Some("Los Angeles, CA")),
+    ("kidrauhl_fan", Some("Manila")),
+    ("purpose_tour", None),
+    ("newsbot_42", Some("London")),
+    ("ana.s", Some("São Paulo")),
+    ("tomasz", Some("Kraków")),
+    ("yuki_t", Some("東京")),
+    ("quiet_reader", None),
+];
+const WORDS: &[&str] = &[
+    "tonight",
+    "new",
+    "video",
+    "tour",
+    "dates",
+    "just",
+    "announced",
+    "can't",
+    "wait",
+    "love",
+    "this",
+    "so",
+    "proud",
+    "of",
+    "him",
+    "interview",
+    "was",
+    "great",
+    "photos",
+    "from",
+    "the",
+    "show",
+    "who",
+    "else",
+    "is",
+    "watching",
+    "tickets",
+    "sold",
+    "out",
+    "again",
+    "throwback",
+    "to",
+    "2015",
+];
+const HASHTAGS: &[&str] = &["justinbieber", "Beliebers", "JustinBieber", "Purpose", "Justice", "tour"];
+/// Forms of the word the music rule must catch.
+const MUSIC_FORMS: &[&str] =
+    &["#music", "MUSIC!", "new music friday", "music's", "ｍｕｓｉｃ", "#Music", "music_monday"];
+/// Near misses the rule must let through.
+const DECOYS: &[&str] = &["musical", "#musicvideo", "#MusicMonday", "@musicnews", "musicians"];
+const LANGS: &[&str] = &["en", "en", "en", "es", "pt", "ja", "pl"];
+
+/// How many recent tweets a re-send may pick from.
+const RECENT: usize = 4096;
+/// The first id: above 2^53, so nothing on the way may pass ids through an f64.
+const FIRST_ID: i64 = 1_600_000_000_000_000_000;
+
+/// The generator; an iterator of [`SyntheticTweet`].
+pub struct Generator {
+    rng: SplitMix64,
+    remaining: u64,
+    duplicate_share: f64,
+    music_share: f64,
+    next_id: i64,
+    clock: i64,
+    recent: VecDeque<Core>,
+}
+
+impl Generator {
+    pub fn new(args: &SyntheticArgs) -> Self {
+        let mut rng = SplitMix64(args.seed);
+        let next_id = FIRST_ID + (rng.next() % 1_000_000_000) as i64 * 1_000;
+        Self {
+            rng,
+            remaining: args.count,
+            duplicate_share: args.duplicate_share.clamp(0.0, 1.0),
+            music_share: args.music_share.clamp(0.0, 1.0),
+            next_id,
+            clock: 1_790_000_000,
+            recent: VecDeque::with_capacity(RECENT),
+        }
+    }
+
+    fn new_core(&mut self) -> Core {
+        self.next_id += 1 + (self.rng.next() % 997) as i64;
+        self.clock += (self.rng.next() % 3) as i64;
+        let music = self.rng.chance(self.music_share);
+        let n_words = 6 + (self.rng.next() % 14) as usize;
+        let mut words: Vec<String> = (0..n_words).map(|_| self.rng.pick(WORDS).to_string()).collect();
+        if music {
+            let at = (self.rng.next() as usize) % (words.len() + 1);
+            words.insert(at, self.rng.pick(MUSIC_FORMS).to_string());
+        } else if self.rng.chance(0.1) {
+            let at = (self.rng.next() as usize) % (words.len() + 1);
+            words.insert(at, self.rng.pick(DECOYS).to_string());
+        }
+        let n_tags = (self.rng.next() % 3) as usize;
+        let hashtags: Vec<&'static str> = (0..n_tags).map(|_| self.rng.pick(HASHTAGS)).collect();
+        let mut text = words.join(" ");
+        for tag in &hashtags {
+            text.push_str(" #");
+            text.push_str(tag);
+        }
+        Core {
+            id: self.next_id,
+            user: (self.rng.next() as usize) % USERS.len(),
+            created_at: self.clock,
+            text,
+            hashtags,
+            lang: self.rng.pick(LANGS),
+            music,
+            retweet_count: (self.rng.next() % 50) as i64,
+            like_count: (self.rng.next() % 500) as i64,
+        }
+    }
+
+    fn render(core: &Core, duplicate: bool) -> SyntheticTweet {
+        let (username, location) = USERS[core.user];
+        let author_id = (1_000_000 + core.user as i64).to_string();
+        let id = core.id.to_string();
+        let created = chrono::DateTime::from_timestamp(core.created_at, 0)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S.000Z").to_string())
+            .unwrap_or_default();
+        let hashtags: Vec<serde_json::Value> = core
+            .hashtags
+            .iter()
+            .filter_map(|tag| {
+                let needle = format!("#{tag}");
+                let start = core.text.find(&needle)?;
+                let start = core.text[..start].chars().count();
+                Some(json!({"start": start, "end": start + needle.chars().count(), "tag": tag}))
+            })
+            .collect();
+        let mut user =
+            json!({"id": author_id, "name": username.replace(['_', '.'], " "), "username": username});
+        if let Some(loc) = location {
+            user["location"] = json!(loc);
+        }
+        let line = json!({
+            "data": {
+                "id": id,
+                "text": core.text,
+                "author_id": author_id,
+                "created_at": created,
+                "lang": core.lang,
+                "edit_history_tweet_ids": [id],
+                "public_metrics": {
+                    "retweet_count": core.retweet_count,
+                    "reply_count": core.retweet_count / 3,
+                    "like_count": core.like_count,
+                    "quote_count": core.retweet_count / 7
+                },
+                "entities": {"hashtags": hashtags}
+            },
+            "includes": {"users": [user]},
+            "matching_rules": [{"id": "1800000000000000001", "tag": "justinbieber"}]
+        });
+        SyntheticTweet {
+            id: core.id,
+            music: core.music,
+            duplicate,
+            retweet_count: core.retweet_count,
+            username: username.to_owned(),
+            text: core.text.clone(),
+            payload: serde_json::to_vec(&line).unwrap_or_default(),
+        }
+    }
+}
+
+impl Iterator for Generator {
+    type Item = SyntheticTweet;
+
+    fn next(&mut self) -> Option<SyntheticTweet> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        if !self.recent.is_empty() && self.rng.chance(self.duplicate_share) {
+            let idx = (self.rng.next() as usize) % self.recent.len();
+            let bump = (self.rng.next() % 4) as i64;
+            let core = &mut self.recent[idx];
+            // Half the re-sends are newer snapshots (more retweets and likes), half exact copies.
+            core.retweet_count += bump;
+            core.like_count += bump * 3;
+            return Some(Self::render(core, true));
+        }
+        let core = self.new_core();
+        let tweet = Self::render(&core, false);
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(core);
+        Some(tweet)
+    }
+}
+
+/// SplitMix64: tiny, fast, and the same on every platform, which is all a seeded demo needs.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[(self.next() as usize) % items.len()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use tweetpipe_common::music::MusicRule;
+
+    fn args(count: u64) -> SyntheticArgs {
+        SyntheticArgs { count, rate: 0.0, duplicate_share: 0.2, music_share: 0.1, seed: 7 }
+    }
+
+    #[test]
+    fn same_seed_same_tweets_and_shares_roughly_as_asked() {
+        let a: Vec<_> = Generator::new(&args(5000)).map(|t| t.payload).collect();
+        let b: Vec<_> = Generator::new(&args(5000)).map(|t| t.payload).collect();
+        assert_eq!(a, b);
+        let all: Vec<_> = Generator::new(&args(5000)).collect();
+        let dups = all.iter().filter(|t| t.duplicate).count();
+        let new: Vec<_> = all.iter().filter(|t| !t.duplicate).collect();
+        let music = new.iter().filter(|t| t.music).count();
+        assert!((800..1200).contains(&dups), "duplicates {dups}");
+        assert!((250..550).contains(&music), "music {music} of {}", new.len());
+    }
+
+    #[test]
+    fn labels_agree_with_the_payloads() {
+        let rule = MusicRule::default();
+        let mut newest: HashMap<i64, i64> = HashMap::new();
+        for t in Generator::new(&args(3000)) {
+            let parsed = tweetpipe_common::tweet::parse(&t.payload).expect("generator output parses");
+            assert_eq!(parsed.id, t.id);
+            assert!(parsed.id > 1 << 53);
+            assert_eq!(rule.matches(&parsed.text), t.music, "{}", parsed.text);
+            assert_eq!(parsed.username.as_deref(), Some(t.username.as_str()));
+            let prev = newest.insert(t.id, t.retweet_count);
+            assert_eq!(prev.is_some(), t.duplicate);
+            assert!(prev.unwrap_or(0) <= t.retweet_count, "metrics never go backwards");
+        }
+    }
+}
