@@ -1,1 +1,45 @@
+//! `tweetpipe-consumer`: a consumer-group member that reads tweets from Kafka, drops music
+//! tweets, de-duplicates by id and upserts the rest into PostgreSQL, in batches.
+//!
+//! # Layout
+//! - [`cli`]: flags and environment variables.
+//! - [`pipeline`]: the main loop: poll a batch, [`batch`] it, write it, store offsets; and the
+//!   end condition of `--exit-at-end` ([`end`]).
+//! - [`batch`]: parse, filter and collapse one batch of messages into rows.
+//! - [`dedup`]: the bounded cache of recently stored ids.
+//! - [`db`]: connection, migrations, the batch upsert, which errors are worth retrying.
+//! - [`offsets`]: where offsets are stored and committed — only after the database commit.
+//! - [`dead_letter`]: records the consumer cannot store go to `<topic>.dlq` with the reason.
+//! - [`group`]: the consumer's Kafka context: rebalance events and assignment tracking.
+//! - [`summary`]: counters, printed at the end.
 
+pub mod batch;
+pub mod cli;
+pub mod db;
+pub mod dead_letter;
+pub mod dedup;
+pub mod end;
+pub mod group;
+pub mod offsets;
+pub mod pipeline;
+pub mod summary;
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the command line and maps the outcome to an exit code.
+pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+    let result = match cli.command {
+        Command::Run(args) => pipeline::run(args, shutdown).await.map(|summary| println!("{summary}")),
+        Command::Migrate(args) => db::migrate_only(&args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

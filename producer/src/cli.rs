@@ -41,8 +41,8 @@ pub struct ProduceArgs {
     #[arg(long, env = "TWEETPIPE_PARTITIONS", default_value_t = 6)]
     pub partitions: i32,
 
-    /// Replication factor for topics this run creates.
-    #[arg(long, env = "TWEETPIPE_REPLICATION_FACTOR", default_value_t = 1)]
+    /// Replication factor for topics this run creates (-1: the broker's default).
+    #[arg(long, env = "TWEETPIPE_REPLICATION_FACTOR", default_value_t = -1, allow_hyphen_values = true)]
     pub replication_factor: i32,
 
     /// Create the topic and its dead-letter topic when missing.

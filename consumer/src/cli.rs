@@ -1,0 +1,115 @@
+//! Flags and environment variables, with defaults that work against the local stack.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::telemetry::LogFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tweetpipe-consumer",
+    version,
+    about = "De-duplicate tweets from Kafka, drop music tweets, upsert the rest into PostgreSQL."
+)]
+pub struct Cli {
+    /// Log line format.
+    #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t, global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Join the consumer group and store tweets (runs migrations first).
+    Run(RunArgs),
+    /// Apply the database migrations and exit.
+    Migrate(DatabaseArgs),
+}
+
+/// Where the database is.
+#[derive(Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL. Prefer the environment variable: the password is never printed.
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        hide_default_value = true,
+        default_value = "postgres://tweetpipe:tweetpipe@localhost:5432/tweetpipe",
+        help = "PostgreSQL URL [default: the local stack's postgres://tweetpipe:***@localhost:5432/tweetpipe]"
+    )]
+    pub database_url: secrecy::SecretString,
+
+    /// Database connections in the pool.
+    #[arg(long, env = "TWEETPIPE_DB_POOL_SIZE", default_value_t = 4)]
+    pub db_pool_size: u32,
+
+    /// How long start-up keeps retrying an unreachable database, in seconds.
+    #[arg(long, env = "TWEETPIPE_DB_CONNECT_TIMEOUT", default_value_t = 300)]
+    pub db_connect_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use secrecy::ExposeSecret as _;
+        f.debug_struct("DatabaseArgs")
+            .field("database_url", &tweetpipe_common::redact::redact_url(self.database_url.expose_secret()))
+            .field("db_pool_size", &self.db_pool_size)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Topic to consume; records that cannot be stored go to `<topic>.dlq`.
+    #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
+    pub topic: String,
+
+    /// Consumer group: processes in one group share the topic's partitions.
+    #[arg(long, env = "TWEETPIPE_GROUP", default_value = "tweetpipe")]
+    pub group: String,
+
+    /// Most messages written in one database transaction.
+    #[arg(long, env = "TWEETPIPE_BATCH_SIZE", default_value_t = 1000)]
+    pub batch_size: usize,
+
+    /// Longest wait for a batch to fill, in milliseconds.
+    #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", default_value_t = 200)]
+    pub batch_linger_ms: u64,
+
+    /// Recently stored ids kept in memory to spare the database hot duplicates.
+    #[arg(long, env = "TWEETPIPE_DEDUP_CACHE", default_value_t = 200_000)]
+    pub dedup_cache: usize,
+
+    /// Terms that make a tweet a music tweet (comma-separated or repeated).
+    #[arg(
+        long = "music-term",
+        env = "TWEETPIPE_MUSIC_TERMS",
+        value_delimiter = ',',
+        default_value = "music"
+    )]
+    pub music_terms: Vec<String>,
+
+    /// Consume until every assigned partition reaches the end seen at start, commit, and exit.
+    #[arg(long, env = "TWEETPIPE_EXIT_AT_END")]
+    pub exit_at_end: bool,
+
+    /// On SIGTERM, how long the in-flight batch may take to finish and commit, in seconds.
+    #[arg(long, env = "TWEETPIPE_DRAIN_TIMEOUT", default_value_t = 20)]
+    pub drain_timeout_secs: u64,
+}
+
+impl RunArgs {
+    pub fn batch_linger(&self) -> Duration {
+        Duration::from_millis(self.batch_linger_ms)
+    }
+}

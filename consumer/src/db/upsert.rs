@@ -1,0 +1,140 @@
+//! The batch upsert: one statement, one transaction per batch.
+//!
+//! Rows are passed as parallel arrays and expanded with `UNNEST`, so a batch of any size is a
+//! single round trip. A stored tweet is updated only by a copy carrying newer data (a higher
+//! metric, or fields the stored copy lacked); metrics never go backwards. A re-delivered or
+//! replayed older copy therefore changes nothing.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use tweetpipe_common::tweet::Tweet;
+
+/// One row to upsert: the parsed tweet plus where it was read.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub tweet: Tweet,
+    /// The message value, stored as JSONB.
+    pub raw: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// What a batch did to the table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// New rows.
+    pub inserted: u64,
+    /// Existing rows that received newer data.
+    pub updated: u64,
+}
+
+const UPSERT: &str = r#"
+INSERT INTO tweets AS t (
+    id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
+    quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, kafka_offset)
+SELECT u.id, u.author_id, u.username, u.created_at, u.text, u.retweet_count, u.like_count,
+       u.reply_count, u.quote_count, u.location, u.lang,
+       ARRAY(SELECT jsonb_array_elements_text(u.hashtags::jsonb)),
+       u.is_retweet, u.format, u.raw::jsonb, u.kafka_partition, u.kafka_offset
+FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::timestamptz[], $5::text[], $6::int8[],
+            $7::int8[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::text[],
+            $13::bool[], $14::text[], $15::text[], $16::int4[], $17::int8[])
+     AS u(id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
+          quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition,
+          kafka_offset)
+ON CONFLICT (id) DO UPDATE SET
+    author_id       = COALESCE(EXCLUDED.author_id, t.author_id),
+    username        = COALESCE(EXCLUDED.username, t.username),
+    created_at      = COALESCE(EXCLUDED.created_at, t.created_at),
+    text            = EXCLUDED.text,
+    retweet_count   = GREATEST(t.retweet_count, EXCLUDED.retweet_count),
+    like_count      = GREATEST(t.like_count, EXCLUDED.like_count),
+    reply_count     = GREATEST(t.reply_count, EXCLUDED.reply_count),
+    quote_count     = GREATEST(t.quote_count, EXCLUDED.quote_count),
+    location        = COALESCE(EXCLUDED.location, t.location),
+    lang            = COALESCE(EXCLUDED.lang, t.lang),
+    hashtags        = EXCLUDED.hashtags,
+    is_retweet      = EXCLUDED.is_retweet,
+    format          = EXCLUDED.format,
+    raw             = EXCLUDED.raw,
+    kafka_partition = EXCLUDED.kafka_partition,
+    kafka_offset    = EXCLUDED.kafka_offset,
+    updated_at      = now()
+WHERE EXCLUDED.retweet_count > t.retweet_count
+   OR COALESCE(EXCLUDED.like_count, -1)  > COALESCE(t.like_count, -1)
+   OR COALESCE(EXCLUDED.reply_count, -1) > COALESCE(t.reply_count, -1)
+   OR COALESCE(EXCLUDED.quote_count, -1) > COALESCE(t.quote_count, -1)
+   OR (t.username IS NULL AND EXCLUDED.username IS NOT NULL)
+   OR (t.created_at IS NULL AND EXCLUDED.created_at IS NOT NULL)
+RETURNING (xmax = 0) AS inserted
+"#;
+
+/// Upserts `rows` (ids must be unique within the batch) in one transaction.
+pub async fn upsert(pool: &PgPool, rows: &[Row]) -> Result<Outcome, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Outcome::default());
+    }
+    let n = rows.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut author_ids: Vec<Option<i64>> = Vec::with_capacity(n);
+    let mut usernames: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut created: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(n);
+    let mut texts: Vec<&str> = Vec::with_capacity(n);
+    let mut retweets = Vec::with_capacity(n);
+    let mut likes: Vec<Option<i64>> = Vec::with_capacity(n);
+    let mut replies: Vec<Option<i64>> = Vec::with_capacity(n);
+    let mut quotes: Vec<Option<i64>> = Vec::with_capacity(n);
+    let mut locations: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut langs: Vec<Option<&str>> = Vec::with_capacity(n);
+    let mut hashtags: Vec<String> = Vec::with_capacity(n);
+    let mut retweet_flags = Vec::with_capacity(n);
+    let mut formats: Vec<&str> = Vec::with_capacity(n);
+    let mut raws: Vec<&str> = Vec::with_capacity(n);
+    let mut partitions = Vec::with_capacity(n);
+    let mut offsets = Vec::with_capacity(n);
+    for row in rows {
+        let t = &row.tweet;
+        ids.push(t.id);
+        author_ids.push(t.author_id);
+        usernames.push(t.username.as_deref());
+        created.push(t.created_at);
+        texts.push(&t.text);
+        retweets.push(t.retweet_count);
+        likes.push(t.like_count);
+        replies.push(t.reply_count);
+        quotes.push(t.quote_count);
+        locations.push(t.location.as_deref());
+        langs.push(t.lang.as_deref());
+        // A text[] per row cannot travel inside UNNEST (it would flatten), so it goes as JSON.
+        hashtags.push(serde_json::to_string(&t.hashtags).unwrap_or_else(|_| "[]".to_owned()));
+        retweet_flags.push(t.is_retweet);
+        formats.push(t.format.as_str());
+        raws.push(&row.raw);
+        partitions.push(row.partition);
+        offsets.push(row.offset);
+    }
+    let mut tx = pool.begin().await?;
+    let flags: Vec<bool> = sqlx::query_scalar(UPSERT)
+        .bind(&ids)
+        .bind(&author_ids)
+        .bind(&usernames)
+        .bind(&created)
+        .bind(&texts)
+        .bind(&retweets)
+        .bind(&likes)
+        .bind(&replies)
+        .bind(&quotes)
+        .bind(&locations)
+        .bind(&langs)
+        .bind(&hashtags)
+        .bind(&retweet_flags)
+        .bind(&formats)
+        .bind(&raws)
+        .bind(&partitions)
+        .bind(&offsets)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let inserted = flags.iter().filter(|f| **f).count() as u64;
+    Ok(Outcome { inserted, updated: flags.len() as u64 - inserted })
+}

@@ -1,0 +1,91 @@
+//! `--exit-at-end`: consume until every assigned partition has reached the high watermark it
+//! had when the consumer started, so backfill jobs and tests end on their own.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rdkafka::consumer::{Consumer, ConsumerContext};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::group::Assignment;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+pub struct EndOfTopic {
+    topic: String,
+    /// Partition -> (low, high) watermark at start. Partitions created later are not waited for.
+    marks: HashMap<i32, (i64, i64)>,
+    /// Partition -> next offset this process has handled.
+    position: HashMap<i32, i64>,
+    /// Partitions known to be caught up through the group's committed offset.
+    caught_up: HashSet<i32>,
+}
+
+impl EndOfTopic {
+    /// Reads the watermarks of every partition of `topic` (blocking calls).
+    pub fn capture<C: Consumer<X>, X: ConsumerContext>(consumer: &C, topic: &str) -> anyhow::Result<Self> {
+        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).context("fetching topic metadata")?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic)
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if partitions.is_empty() {
+            anyhow::bail!("topic {topic} does not exist or has no partitions");
+        }
+        let mut marks = HashMap::new();
+        for p in partitions {
+            let wm = consumer
+                .fetch_watermarks(topic, p, TIMEOUT)
+                .with_context(|| format!("watermarks of {topic}/{p}"))?;
+            marks.insert(p, wm);
+        }
+        tracing::info!(topic, partitions = marks.len(), end = ?marks.values().map(|m| m.1).sum::<i64>(), "will exit at the end seen now");
+        Ok(Self { topic: topic.to_owned(), marks, position: HashMap::new(), caught_up: HashSet::new() })
+    }
+
+    /// Notes that `offset` of `partition` has been handled.
+    pub fn advance(&mut self, partition: i32, offset: i64) {
+        let e = self.position.entry(partition).or_insert(offset + 1);
+        *e = (*e).max(offset + 1);
+    }
+
+    /// Whether every partition assigned now is at its start-time end. Asks the broker for the
+    /// committed offsets of partitions this process has not read to the end itself.
+    pub fn is_done<C: Consumer<X>, X: ConsumerContext>(
+        &mut self,
+        consumer: &C,
+        assignment: &Assignment,
+    ) -> bool {
+        if assignment.rebalances == 0 {
+            return false;
+        }
+        let mut unknown = Vec::new();
+        for p in &assignment.partitions {
+            let Some(&(low, high)) = self.marks.get(p) else { continue };
+            let handled = self.position.get(p).is_some_and(|pos| *pos >= high);
+            if !(handled || low >= high || self.caught_up.contains(p)) {
+                unknown.push(*p);
+            }
+        }
+        if unknown.is_empty() {
+            return true;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for p in &unknown {
+            tpl.add_partition(&self.topic, *p);
+        }
+        let Ok(committed) = consumer.committed_offsets(tpl, TIMEOUT) else { return false };
+        for e in committed.elements() {
+            if let (Offset::Offset(o), Some(&(_, high))) = (e.offset(), self.marks.get(&e.partition())) {
+                if o >= high {
+                    self.caught_up.insert(e.partition());
+                }
+            }
+        }
+        unknown.iter().all(|p| self.caught_up.contains(p))
+    }
+}

@@ -1,0 +1,52 @@
+//! Where offsets are stored and committed.
+//!
+//! The consumer runs with `enable.auto.offset.store=false`: an offset is stored only after the
+//! batch holding its message is committed to PostgreSQL (and its dead letters acknowledged).
+//! librdkafka's auto-commit then ships stored offsets every second, and shutdown commits them
+//! synchronously. A crash therefore replays at most the uncommitted tail, which the idempotent
+//! upsert makes harmless.
+
+use std::collections::BTreeMap;
+
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::types::RDKafkaErrorCode;
+
+/// The highest offset handled per partition in one batch.
+#[derive(Debug, Default)]
+pub struct BatchOffsets {
+    pub topic: String,
+    pub last: BTreeMap<i32, i64>,
+}
+
+impl BatchOffsets {
+    pub fn of(topic: &str, messages: &[OwnedMessage]) -> Self {
+        let mut last = BTreeMap::new();
+        for m in messages {
+            let e = last.entry(m.partition()).or_insert(m.offset());
+            *e = (*e).max(m.offset());
+        }
+        Self { topic: topic.to_owned(), last }
+    }
+
+    /// Stores `last + 1` for every partition, after the database commit. A partition revoked
+    /// meanwhile is refused by librdkafka; its new owner re-reads the batch, harmlessly.
+    pub fn store<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(&self, consumer: &C) {
+        for (&partition, &offset) in &self.last {
+            // rd_kafka_offset_store stores offset + 1: the next message to read.
+            if let Err(e) = consumer.store_offset(&self.topic, partition, offset) {
+                tracing::info!(partition, offset, error = %e, "offset not stored (partition no longer assigned?)");
+            }
+        }
+    }
+}
+
+/// Commits the stored offsets of the current assignment and waits for the broker's answer.
+pub fn commit_sync<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(consumer: &C) {
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) => tracing::info!("offsets committed"),
+        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+        Err(e) => tracing::warn!(error = %e, "final offset commit failed"),
+    }
+}

@@ -1,0 +1,299 @@
+//! The consumer's main loop: poll a batch, prepare it, write it in one transaction, dead-letter
+//! what cannot be stored, and only then store the batch's offsets.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Message as _, OwnedMessage};
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tweetpipe_common::kafka::{ensure_topics, TopicSpec};
+use tweetpipe_common::music::MusicRule;
+
+use crate::batch::{self, metrics};
+use crate::cli::RunArgs;
+use crate::db::errors::{is_record_error, is_transient};
+use crate::db::upsert::{self, Outcome, Row};
+use crate::db::{self};
+use crate::dead_letter::DeadLetters;
+use crate::dedup::RecentIds;
+use crate::end::EndOfTopic;
+use crate::group::{GroupContext, SharedAssignment};
+use crate::offsets::{commit_sync, BatchOffsets};
+use crate::summary::Summary;
+
+/// How long one poll waits for the first message of a batch before checking the end condition.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Everything the loop needs, built once.
+struct Pipeline {
+    args: RunArgs,
+    consumer: StreamConsumer<GroupContext>,
+    assignment: SharedAssignment,
+    pool: PgPool,
+    dead: DeadLetters,
+    rule: MusicRule,
+    cache: RecentIds,
+    summary: Summary,
+    /// Becomes true on SIGTERM / Ctrl-C.
+    stop: watch::Receiver<bool>,
+}
+
+/// Joins the group and stores tweets until `shutdown` completes, or, with `--exit-at-end`, until
+/// the topic is drained.
+pub async fn run(
+    args: RunArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Summary> {
+    let rule = MusicRule::new(&args.music_terms)?;
+    let (stop_tx, stop) = watch::channel(false);
+    let signal = tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+
+    let pool = db::connect(&args.database).await?;
+    db::migrate(&pool).await?;
+    let dead = DeadLetters::new(&args.kafka, &args.topic)?;
+    // Broker defaults (-1) for a dead-letter topic nobody created yet.
+    ensure_topics(&args.kafka, &[dead.topic()], TopicSpec { partitions: -1, replication: -1 }).await?;
+
+    let assignment = SharedAssignment::default();
+    let consumer: StreamConsumer<GroupContext> = args
+        .kafka
+        .client_config(&[
+            ("enable.auto.commit", "true"),
+            ("auto.commit.interval.ms", "1000"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", "earliest"),
+            ("partition.assignment.strategy", "cooperative-sticky"),
+            ("session.timeout.ms", "10000"),
+            ("heartbeat.interval.ms", "2000"),
+            ("enable.partition.eof", "false"),
+        ])
+        .set("group.id", &args.group)
+        .create_with_context(GroupContext { assignment: assignment.clone() })
+        .context("invalid Kafka consumer configuration")?;
+    consumer.subscribe(&[&args.topic]).context("subscribing")?;
+    tracing::info!(topic = %args.topic, group = %args.group, "joined consumer group");
+
+    let end = match args.exit_at_end {
+        true => Some(tokio::task::block_in_place(|| EndOfTopic::capture(&consumer, &args.topic))?),
+        false => None,
+    };
+    let cache = RecentIds::new(args.dedup_cache);
+    let mut pipeline =
+        Pipeline { args, consumer, assignment, pool, dead, rule, cache, summary: Summary::default(), stop };
+    let result = pipeline.run_loop(end).await;
+    signal.abort();
+    tokio::task::block_in_place(|| commit_sync(&pipeline.consumer));
+    pipeline.consumer.unsubscribe();
+    pipeline.pool.close().await;
+    result?;
+    let s = &mut pipeline.summary;
+    s.duplicates = s.consumed.saturating_sub(s.inserted + s.music_dropped + s.dead_lettered);
+    s.upserted = s.inserted + s.updated;
+    Ok(pipeline.summary)
+}
+
+impl Pipeline {
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    async fn run_loop(&mut self, mut end: Option<EndOfTopic>) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let mut last_report = Instant::now();
+        loop {
+            let messages = self.collect().await;
+            if !messages.is_empty() {
+                self.process(&messages).await?;
+                if let Some(end) = end.as_mut() {
+                    for m in &messages {
+                        end.advance(m.partition(), m.offset());
+                    }
+                }
+            }
+            self.summary.elapsed = started.elapsed();
+            if last_report.elapsed() > Duration::from_secs(10) {
+                last_report = Instant::now();
+                tracing::info!(
+                    consumed = self.summary.consumed,
+                    inserted = self.summary.inserted,
+                    "progress"
+                );
+            }
+            if self.stopping() {
+                tracing::info!("stopping: in-flight batch done");
+                return Ok(());
+            }
+            if let Some(end) = end.as_mut() {
+                if messages.len() < self.args.batch_size {
+                    let assignment = self.assignment.clone();
+                    let done = tokio::task::block_in_place(|| {
+                        let a = assignment.lock().map_err(|_| anyhow::anyhow!("assignment lock poisoned"))?;
+                        anyhow::Ok(end.is_done(&self.consumer, &a))
+                    })?;
+                    if done {
+                        tracing::info!("reached the end of every assigned partition");
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits up to [`IDLE_POLL`] for a first message, then fills the batch until it is full,
+    /// the linger time passes, or shutdown begins.
+    async fn collect(&mut self) -> Vec<OwnedMessage> {
+        let mut batch = Vec::new();
+        let mut stop = self.stop.clone();
+        let first = tokio::select! {
+            m = self.consumer.recv() => Some(m),
+            () = tokio::time::sleep(IDLE_POLL) => None,
+            () = stopped(&mut stop) => None,
+        };
+        match first {
+            None => return batch,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "Kafka consumer error");
+                return batch;
+            }
+            Some(Ok(m)) => batch.push(m.detach()),
+        }
+        let deadline = tokio::time::Instant::now() + self.args.batch_linger();
+        while batch.len() < self.args.batch_size {
+            tokio::select! {
+                m = self.consumer.recv() => match m {
+                    Ok(m) => batch.push(m.detach()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Kafka consumer error");
+                        break;
+                    }
+                },
+                () = tokio::time::sleep_until(deadline) => break,
+                () = stopped(&mut stop) => break,
+            }
+        }
+        batch
+    }
+
+    /// Writes one batch; stores its offsets only once the rows are committed and every dead
+    /// letter is acknowledged.
+    async fn process(&mut self, messages: &[OwnedMessage]) -> anyhow::Result<()> {
+        let prepared = batch::prepare(messages, &self.rule, &self.cache);
+        let Some((outcome, refused)) = self.write(&prepared.rows).await else {
+            // Shutdown while the database was unreachable: nothing stored, nothing committed;
+            // the batch is read again after restart.
+            return Ok(());
+        };
+        for r in &prepared.rejected {
+            tracing::warn!(partition = messages[r.index].partition(), offset = messages[r.index].offset(), class = r.class, reason = %r.message, "dead-lettering record");
+            self.dead.send(&messages[r.index], r.class, &r.message).await;
+        }
+        let index: HashMap<(i32, i64), usize> =
+            messages.iter().enumerate().map(|(i, m)| ((m.partition(), m.offset()), i)).collect();
+        for (row, reason) in &refused {
+            tracing::warn!(id = row.tweet.id, partition = row.partition, offset = row.offset, reason = %reason, "database refused record; dead-lettering");
+            if let Some(&i) = index.get(&(row.partition, row.offset)) {
+                self.dead.send(&messages[i], "db_rejected", reason).await;
+            }
+        }
+        BatchOffsets::of(&self.args.topic, messages).store(&self.consumer);
+
+        let refused_ids: Vec<i64> = refused.iter().map(|(r, _)| r.tweet.id).collect();
+        for row in prepared.rows.iter().filter(|r| !refused_ids.contains(&r.tweet.id)) {
+            self.cache.remember(row.tweet.id, metrics(&row.tweet));
+        }
+        let s = &mut self.summary;
+        s.consumed += messages.len() as u64;
+        s.music_dropped += prepared.music_dropped;
+        s.dead_lettered += (prepared.rejected.len() + refused.len()) as u64;
+        s.inserted += outcome.inserted;
+        s.updated += outcome.updated;
+        s.batches += 1;
+        Ok(())
+    }
+
+    /// Upserts rows, retrying transient database errors with capped exponential backoff and
+    /// isolating records the database refuses. `None` when shutdown interrupted the retries.
+    async fn write(&self, rows: &[Row]) -> Option<(Outcome, Vec<(Row, String)>)> {
+        let mut delay = Duration::from_millis(200);
+        let mut stop_deadline: Option<Instant> = None;
+        loop {
+            match write_isolating(&self.pool, rows).await {
+                Ok(done) => return Some(done),
+                Err(e) => {
+                    if self.stopping() {
+                        let deadline = *stop_deadline.get_or_insert_with(|| {
+                            Instant::now() + Duration::from_secs(self.args.drain_timeout_secs)
+                        });
+                        if Instant::now() >= deadline {
+                            tracing::error!(error = %e, "giving up on the in-flight batch at shutdown; it will be read again");
+                            return None;
+                        }
+                    }
+                    let kind = if is_transient(&e) { "transient" } else { "unexpected" };
+                    tracing::error!(error = %e, kind, retry_in_ms = delay.as_millis() as u64, "database write failed; retrying (offsets not committed)");
+                    tokio::time::sleep(jitter(delay)).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+}
+
+/// Writes the batch; when the database refuses it for a record's data, halves it until the
+/// offending records are isolated, and returns them with the reason.
+async fn write_isolating(pool: &PgPool, rows: &[Row]) -> Result<(Outcome, Vec<(Row, String)>), sqlx::Error> {
+    let mut total = Outcome::default();
+    let mut refused = Vec::new();
+    let mut pending = vec![(0, rows.len())];
+    while let Some((start, end)) = pending.pop() {
+        let slice = &rows[start..end];
+        match upsert::upsert(pool, slice).await {
+            Ok(o) => {
+                total.inserted += o.inserted;
+                total.updated += o.updated;
+            }
+            Err(e) if is_record_error(&e) && slice.len() == 1 => {
+                refused.push((slice[0].clone(), describe(&e)))
+            }
+            Err(e) if is_record_error(&e) => {
+                let mid = start + slice.len() / 2;
+                pending.push((mid, end));
+                pending.push((start, mid));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((total, refused))
+}
+
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => format!("SQLSTATE {}: {}", db.code().unwrap_or_default(), db.message()),
+        other => other.to_string(),
+    }
+}
+
+/// Up to +25% jitter, so consumers retrying together do not hit a recovering database at once.
+fn jitter(d: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
+    d + d.mul_f64(f64::from(nanos % 1000) / 4000.0)
+}
+
+/// Completes once the stop flag is set (immediately if it already is).
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    while !*rx.borrow_and_update() {
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
