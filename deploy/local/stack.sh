@@ -48,7 +48,7 @@ apt_install() {
 
 pg_bindir() {
   local d
-  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  d=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
   [ -n "$d" ] && [ -x "$d/initdb" ] && echo "$d"
 }
 

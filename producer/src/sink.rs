@@ -177,7 +177,7 @@ impl KafkaSink {
         tracing::warn!(source = origin, line, class = reject.class, reason = %reject.message, "dead-lettering input");
         let mut value = reject.payload.unwrap_or_default();
         let original_size = value.len();
-        let keep = self.max_message_bytes.min(64 * 1024).max(1024);
+        let keep = self.max_message_bytes.clamp(1024, 64 * 1024);
         let truncated = value.len() > self.max_message_bytes;
         if truncated {
             value.truncate(keep);

@@ -1,1 +1,7 @@
+//! Integration tests against the real stack: one binary, one module per concern.
 
+mod corpus;
+mod dead_letters;
+mod pipeline;
+mod scaling;
+mod secrets;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, and the integration tests against a real Kafka broker and a
+# real PostgreSQL server. Installs and starts what it needs (deploy/local/stack.sh up).
+#
+# The real tweet files are read from $TWEETPIPE_CORPUS (default: ../shared/corpus next to the
+# repository, when it exists); they are test data and never copied into the repository.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+# shellcheck source=deploy/local/build-deps.sh
+. "$ROOT/deploy/local/build-deps.sh"
+
+ensure_build_deps
+deploy/local/stack.sh up
+
+if [ -z "${TWEETPIPE_CORPUS:-}" ] && [ -d "$ROOT/../shared/corpus" ]; then
+  TWEETPIPE_CORPUS=$(cd "$ROOT/../shared/corpus" && pwd)
+fi
+export TWEETPIPE_CORPUS="${TWEETPIPE_CORPUS:-}"
+[ -n "$TWEETPIPE_CORPUS" ] || unset TWEETPIPE_CORPUS
+
+# The integration tests spawn the real binaries; build them first.
+cargo build --locked --workspace --bins
+cargo test --locked --workspace -- --test-threads="${TEST_THREADS:-2}"

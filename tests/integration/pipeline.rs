@@ -1,0 +1,112 @@
+//! The synthetic stream end to end, and a consumer killed mid-stream.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tweetpipe_producer::cli::SyntheticArgs;
+use tweetpipe_producer::synthetic::Generator;
+use tweetpipe_tests::{count, run, summary, wait_output, wait_until, TestContext};
+
+/// What the table must hold for a synthetic run: id -> (username, text, newest retweet count).
+pub fn expected_rows(args: &SyntheticArgs) -> HashMap<i64, (String, String, i64)> {
+    let mut rows = HashMap::new();
+    for t in Generator::new(args).filter(|t| !t.music) {
+        let e = rows.entry(t.id).or_insert((t.username.clone(), t.text.clone(), t.retweet_count));
+        e.2 = e.2.max(t.retweet_count);
+    }
+    rows
+}
+
+pub fn synthetic_flags(args: &SyntheticArgs) -> Vec<String> {
+    vec![
+        "--source".into(),
+        "synthetic".into(),
+        "--count".into(),
+        args.count.to_string(),
+        "--duplicate-share".into(),
+        args.duplicate_share.to_string(),
+        "--music-share".into(),
+        args.music_share.to_string(),
+        "--seed".into(),
+        args.seed.to_string(),
+    ]
+}
+
+pub async fn table(ctx: &TestContext) -> HashMap<i64, (String, String, i64)> {
+    let rows: Vec<(i64, Option<String>, String, i64)> =
+        sqlx::query_as("SELECT id, username, text, retweet_count FROM tweets").fetch_all(&ctx.pool).await.expect("query");
+    rows.into_iter().map(|(id, u, t, r)| (id, (u.unwrap_or_default(), t, r))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn synthetic_stream_is_stored_once_per_id_without_music() {
+    let ctx = TestContext::new("e2e").await.expect("context");
+    let args = SyntheticArgs { count: 3000, rate: 0.0, duplicate_share: 0.2, music_share: 0.1, seed: 11 };
+    let produced = summary(&run(ctx.producer().args(synthetic_flags(&args)), Duration::from_secs(120)));
+    assert_eq!(count(&produced, "tweets"), 3000);
+    assert_eq!(count(&produced, "failed"), 0);
+
+    let consumed = summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
+    let expected = expected_rows(&args);
+    let music_messages = Generator::new(&args).filter(|t| t.music).count() as u64;
+    assert_eq!(table(&ctx).await, expected, "the table holds exactly the expected rows, newest metrics");
+    assert_eq!(count(&consumed, "consumed"), 3000);
+    assert_eq!(count(&consumed, "inserted"), expected.len() as u64);
+    assert_eq!(count(&consumed, "music_dropped"), music_messages);
+    assert_eq!(count(&consumed, "duplicates"), 3000 - expected.len() as u64 - music_messages);
+    assert_eq!(count(&consumed, "dead_lettered"), 0);
+
+    // Fields a user queries: v2 author fields, created_at, raw JSON, Kafka coordinates.
+    let (missing_created, big_ids, raw_ok): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE created_at IS NULL), count(*) FILTER (WHERE id > 9007199254740993),
+                count(*) FILTER (WHERE raw->'data'->>'id' = id::text AND format = 'v2' AND kafka_offset >= 0)
+         FROM tweets",
+    )
+    .fetch_one(&ctx.pool)
+    .await
+    .expect("query");
+    assert_eq!(missing_created, 0);
+    assert_eq!(big_ids, expected.len() as i64, "ids above 2^53 arrive exactly");
+    assert_eq!(raw_ok, expected.len() as i64);
+    ctx.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consumer_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
+    let ctx = TestContext::new("crash").await.expect("context");
+    let args = SyntheticArgs { count: 20_000, rate: 0.0, duplicate_share: 0.1, music_share: 0.05, seed: 5 };
+    summary(&run(ctx.producer().args(synthetic_flags(&args)), Duration::from_secs(120)));
+
+    let mut victim = ctx
+        .consumer()
+        .args(["--batch-size", "250"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_until(Duration::from_secs(120), "the first consumer to store some rows", || async {
+        ctx.row_count().await >= 3000
+    })
+    .await;
+    victim.kill().expect("SIGKILL");
+    victim.wait().expect("reaped");
+    let before_restart = ctx.row_count().await;
+    assert!(before_restart < 20_000, "killed mid-stream, not after the end");
+
+    let child = ctx
+        .consumer()
+        .arg("--exit-at-end")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    summary(&wait_output(child, Duration::from_secs(180)));
+
+    let expected = expected_rows(&args);
+    assert_eq!(table(&ctx).await, expected);
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT id) FROM tweets").fetch_one(&ctx.pool).await.expect("q");
+    assert_eq!(rows, distinct);
+    println!("crash test: {before_restart} rows before the kill, {rows} after the restart");
+    ctx.cleanup().await;
+}
