@@ -34,6 +34,14 @@ pub fn metrics(t: &tweet::Tweet) -> Metrics {
     [t.retweet_count, t.like_count.unwrap_or(-1), t.reply_count.unwrap_or(-1), t.quote_count.unwrap_or(-1)]
 }
 
+/// Whether a JSON text holds the escape `\u0000` (an escaped backslash before it does not count).
+pub fn has_nul(json: &[u8]) -> bool {
+    let needle = b"\\u0000";
+    json.windows(needle.len())
+        .enumerate()
+        .any(|(i, w)| w == needle && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
+}
+
 pub fn prepare(messages: &[OwnedMessage], rule: &MusicRule, cache: &RecentIds) -> Prepared {
     let mut out = Prepared::default();
     // Id -> position in out.rows, to collapse duplicates within the batch.
@@ -54,6 +62,14 @@ pub fn prepare(messages: &[OwnedMessage], rule: &MusicRule, cache: &RecentIds) -
                 continue;
             }
         };
+        if has_nul(payload) {
+            out.rejected.push(Rejected {
+                index,
+                class: "nul_character",
+                message: "contains U+0000 (NUL), which PostgreSQL cannot store in text or jsonb".into(),
+            });
+            continue;
+        }
         if rule.matches(parsed.rule_text()) {
             out.music_dropped += 1;
             continue;
@@ -124,6 +140,14 @@ mod tests {
         assert_eq!(p.rejected.len(), 1);
         assert_eq!(p.rejected[0].index, 4);
         assert_eq!(p.rejected[0].class, "invalid_json");
+    }
+
+    #[test]
+    fn nul_escapes_are_found_but_escaped_backslashes_are_not_nul() {
+        assert!(has_nul(br#"{"text":"a\u0000b"}"#));
+        assert!(!has_nul(br#"{"text":"a\\u0000b"}"#), "a literal backslash followed by u0000");
+        assert!(has_nul(br#"{"text":"a\\\u0000b"}"#));
+        assert!(!has_nul(br#"{"text":"plain"}"#));
     }
 
     #[test]

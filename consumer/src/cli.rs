@@ -48,7 +48,12 @@ pub struct DatabaseArgs {
     pub db_pool_size: u32,
 
     /// How long start-up keeps retrying an unreachable database, in seconds.
-    #[arg(long = "db-connect-timeout", env = "TWEETPIPE_DB_CONNECT_TIMEOUT", default_value_t = 300, value_name = "SECONDS")]
+    #[arg(
+        long = "db-connect-timeout",
+        env = "TWEETPIPE_DB_CONNECT_TIMEOUT",
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
     pub db_connect_timeout_secs: u64,
 }
 
@@ -104,7 +109,12 @@ pub struct RunArgs {
     pub exit_at_end: bool,
 
     /// On SIGTERM, how long the in-flight batch may take to finish and commit, in seconds.
-    #[arg(long = "drain-timeout", env = "TWEETPIPE_DRAIN_TIMEOUT", default_value_t = 20, value_name = "SECONDS")]
+    #[arg(
+        long = "drain-timeout",
+        env = "TWEETPIPE_DRAIN_TIMEOUT",
+        default_value_t = 20,
+        value_name = "SECONDS"
+    )]
     pub drain_timeout_secs: u64,
 }
 

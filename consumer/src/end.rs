@@ -53,8 +53,10 @@ impl EndOfTopic {
         *e = (*e).max(offset + 1);
     }
 
-    /// Whether every partition assigned now is at its start-time end. Asks the broker for the
-    /// committed offsets of partitions this process has not read to the end itself.
+    /// Whether the whole topic is at its start-time end: partitions assigned here by what this
+    /// process handled, the others by the group's committed offsets. Waiting for the whole
+    /// topic, not just the own assignment, keeps a member that joined with no partitions (the
+    /// first step of a cooperative rebalance) from leaving before the work is shared out.
     pub fn is_done<C: Consumer<X>, X: ConsumerContext>(
         &mut self,
         consumer: &C,
@@ -64,9 +66,9 @@ impl EndOfTopic {
             return false;
         }
         let mut unknown = Vec::new();
-        for p in &assignment.partitions {
-            let Some(&(low, high)) = self.marks.get(p) else { continue };
-            let handled = self.position.get(p).is_some_and(|pos| *pos >= high);
+        for (p, &(low, high)) in &self.marks {
+            let handled =
+                assignment.partitions.contains(p) && self.position.get(p).is_some_and(|pos| *pos >= high);
             if !(handled || low >= high || self.caught_up.contains(p)) {
                 unknown.push(*p);
             }

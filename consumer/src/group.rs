@@ -1,22 +1,42 @@
-//! The consumer's Kafka context: logs rebalances and keeps the current assignment, which the
-//! end-of-topic check and the offset store consult.
+//! The consumer's Kafka context: logs rebalances, commits what is stored before partitions are
+//! taken away, and keeps the current assignment with a per-partition epoch, so that offsets of
+//! a batch read before a partition was revoked are never stored after it came back.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
-use rdkafka::error::KafkaResult;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, TopicPartitionList};
 
 /// Partitions this member owns, as the last rebalance left them.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Assignment {
     pub partitions: BTreeSet<i32>,
+    /// Bumped whenever a partition is assigned or revoked.
+    pub epochs: HashMap<i32, u64>,
     /// Rebalances seen; 0 means the member has not joined the group yet.
     pub rebalances: u64,
 }
 
+impl Assignment {
+    /// Whether `partition` is owned now and has been since `then` was taken.
+    pub fn unchanged_since(&self, then: &Assignment, partition: i32) -> bool {
+        self.partitions.contains(&partition) && self.epochs.get(&partition) == then.epochs.get(&partition)
+    }
+
+    fn bump(&mut self, partition: i32) {
+        *self.epochs.entry(partition).or_default() += 1;
+    }
+}
+
 pub type SharedAssignment = Arc<Mutex<Assignment>>;
+
+/// A copy of the current assignment.
+pub fn snapshot(shared: &SharedAssignment) -> Assignment {
+    shared.lock().map(|a| a.clone()).unwrap_or_default()
+}
 
 pub struct GroupContext {
     pub assignment: SharedAssignment,
@@ -29,6 +49,22 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
 }
 
 impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            // Hand the partitions over with everything stored so far committed, so the next owner
+            // re-reads as little as possible. Batches still in flight store nothing for them.
+            if let Ok(mut a) = self.assignment.lock() {
+                for p in partitions(tpl) {
+                    a.bump(p);
+                }
+            }
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+                Err(e) => tracing::warn!(error = %e, "commit before revoke failed"),
+            }
+        }
+    }
+
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let Ok(mut a) = self.assignment.lock() else { return };
         a.rebalances += 1;
@@ -36,7 +72,10 @@ impl ConsumerContext for GroupContext {
             // Cooperative-sticky: these are increments, not the whole assignment.
             Rebalance::Assign(tpl) => {
                 let added = partitions(tpl);
-                a.partitions.extend(added.iter().copied());
+                for p in &added {
+                    a.partitions.insert(*p);
+                    a.bump(*p);
+                }
                 tracing::info!(added = ?added, now = ?a.partitions, "partitions assigned");
             }
             Rebalance::Revoke(tpl) => {
@@ -54,7 +93,7 @@ impl ConsumerContext for GroupContext {
         match result {
             Ok(()) => tracing::debug!(partitions = ?partitions(offsets), "offsets committed"),
             // Nothing stored since the last commit: not an error worth a log line.
-            Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
             Err(e) => tracing::warn!(error = %e, "offset commit failed"),
         }
     }

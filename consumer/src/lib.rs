@@ -12,6 +12,7 @@
 //! - [`dead_letter`]: records the consumer cannot store go to `<topic>.dlq` with the reason.
 //! - [`group`]: the consumer's Kafka context: rebalance events and assignment tracking.
 //! - [`summary`]: counters, printed at the end.
+//! - [`failpoint`]: crash points for fault drills.
 
 pub mod batch;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod db;
 pub mod dead_letter;
 pub mod dedup;
 pub mod end;
+pub mod failpoint;
 pub mod group;
 pub mod offsets;
 pub mod pipeline;

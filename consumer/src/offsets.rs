@@ -30,13 +30,27 @@ impl BatchOffsets {
         Self { topic: topic.to_owned(), last }
     }
 
-    /// Stores `last + 1` for every partition, after the database commit. A partition revoked
-    /// meanwhile is refused by librdkafka; its new owner re-reads the batch, harmlessly.
-    pub fn store<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(&self, consumer: &C) {
+    /// Stores `last + 1` for every partition `still_owned` accepts, after the database commit.
+    /// A partition revoked since the batch was read is skipped, even if it came back since: its
+    /// next owner (perhaps this process again) re-reads the batch, harmlessly, and no stale
+    /// offset can move the group's position backwards.
+    pub fn store<C, X>(&self, consumer: &C, still_owned: impl Fn(i32) -> bool)
+    where
+        C: Consumer<X>,
+        X: rdkafka::consumer::ConsumerContext,
+    {
         for (&partition, &offset) in &self.last {
+            if !still_owned(partition) {
+                tracing::info!(
+                    partition,
+                    offset,
+                    "partition changed hands during the batch; offset not stored"
+                );
+                continue;
+            }
             // rd_kafka_offset_store stores offset + 1: the next message to read.
             if let Err(e) = consumer.store_offset(&self.topic, partition, offset) {
-                tracing::info!(partition, offset, error = %e, "offset not stored (partition no longer assigned?)");
+                tracing::info!(partition, offset, error = %e, "offset not stored");
             }
         }
     }

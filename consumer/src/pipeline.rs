@@ -8,10 +8,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::TopicPartitionList;
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tweetpipe_common::kafka::{ensure_topics, TopicSpec};
 use tweetpipe_common::music::MusicRule;
+use tweetpipe_common::retry::retry_startup;
 
 use crate::batch::{self, metrics};
 use crate::cli::RunArgs;
@@ -21,7 +23,8 @@ use crate::db::{self};
 use crate::dead_letter::DeadLetters;
 use crate::dedup::RecentIds;
 use crate::end::EndOfTopic;
-use crate::group::{GroupContext, SharedAssignment};
+use crate::failpoint;
+use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
 use crate::offsets::{commit_sync, BatchOffsets};
 use crate::summary::Summary;
 
@@ -40,6 +43,9 @@ struct Pipeline {
     summary: Summary,
     /// Becomes true on SIGTERM / Ctrl-C.
     stop: watch::Receiver<bool>,
+    /// Messages that arrived while partitions were paused for a database outage, with the
+    /// partition's epoch when they arrived; they open the next batch.
+    carry: Vec<(u64, OwnedMessage)>,
 }
 
 /// Joins the group and stores tweets until `shutdown` completes, or, with `--exit-at-end`, until
@@ -59,7 +65,9 @@ pub async fn run(
     db::migrate(&pool).await?;
     let dead = DeadLetters::new(&args.kafka, &args.topic)?;
     // Broker defaults (-1) for a dead-letter topic nobody created yet.
-    ensure_topics(&args.kafka, &[dead.topic()], TopicSpec { partitions: -1, replication: -1 }).await?;
+    let dlq = [dead.topic()];
+    let spec = TopicSpec { partitions: -1, replication: -1 };
+    retry_startup("creating the dead-letter topic", || ensure_topics(&args.kafka, &dlq, spec)).await?;
 
     let assignment = SharedAssignment::default();
     let consumer: StreamConsumer<GroupContext> = args
@@ -81,12 +89,27 @@ pub async fn run(
     tracing::info!(topic = %args.topic, group = %args.group, "joined consumer group");
 
     let end = match args.exit_at_end {
-        true => Some(tokio::task::block_in_place(|| EndOfTopic::capture(&consumer, &args.topic))?),
+        true => Some(
+            retry_startup("reading the topic's end", || async {
+                tokio::task::block_in_place(|| EndOfTopic::capture(&consumer, &args.topic))
+            })
+            .await?,
+        ),
         false => None,
     };
     let cache = RecentIds::new(args.dedup_cache);
-    let mut pipeline =
-        Pipeline { args, consumer, assignment, pool, dead, rule, cache, summary: Summary::default(), stop };
+    let mut pipeline = Pipeline {
+        args,
+        consumer,
+        assignment,
+        pool,
+        dead,
+        rule,
+        cache,
+        summary: Summary::default(),
+        stop,
+        carry: Vec::new(),
+    };
     let result = pipeline.run_loop(end).await;
     signal.abort();
     tokio::task::block_in_place(|| commit_sync(&pipeline.consumer));
@@ -108,9 +131,10 @@ impl Pipeline {
         let started = Instant::now();
         let mut last_report = Instant::now();
         loop {
-            let messages = self.collect().await;
+            let before = snapshot(&self.assignment);
+            let messages = self.collect(&before).await;
             if !messages.is_empty() {
-                self.process(&messages).await?;
+                self.process(&messages, &before).await?;
                 if let Some(end) = end.as_mut() {
                     for m in &messages {
                         end.advance(m.partition(), m.offset());
@@ -148,9 +172,20 @@ impl Pipeline {
 
     /// Waits up to [`IDLE_POLL`] for a first message, then fills the batch until it is full,
     /// the linger time passes, or shutdown begins.
-    async fn collect(&mut self) -> Vec<OwnedMessage> {
-        let mut batch = Vec::new();
+    async fn collect(&mut self, before: &Assignment) -> Vec<OwnedMessage> {
+        // Carried messages of partitions that changed hands since are dropped: their new owner
+        // reads them from the committed offset, which never passed them.
+        let mut batch: Vec<OwnedMessage> = std::mem::take(&mut self.carry)
+            .into_iter()
+            .filter(|(epoch, m)| {
+                before.partitions.contains(&m.partition()) && before.epochs.get(&m.partition()) == Some(epoch)
+            })
+            .map(|(_, m)| m)
+            .collect();
         let mut stop = self.stop.clone();
+        if !batch.is_empty() {
+            return batch;
+        }
         let first = tokio::select! {
             m = self.consumer.recv() => Some(m),
             () = tokio::time::sleep(IDLE_POLL) => None,
@@ -183,7 +218,7 @@ impl Pipeline {
 
     /// Writes one batch; stores its offsets only once the rows are committed and every dead
     /// letter is acknowledged.
-    async fn process(&mut self, messages: &[OwnedMessage]) -> anyhow::Result<()> {
+    async fn process(&mut self, messages: &[OwnedMessage], before: &Assignment) -> anyhow::Result<()> {
         let prepared = batch::prepare(messages, &self.rule, &self.cache);
         let Some((outcome, refused)) = self.write(&prepared.rows).await else {
             // Shutdown while the database was unreachable: nothing stored, nothing committed;
@@ -202,7 +237,10 @@ impl Pipeline {
                 self.dead.send(&messages[i], "db_rejected", reason).await;
             }
         }
-        BatchOffsets::of(&self.args.topic, messages).store(&self.consumer);
+        failpoint::hit("after-db-commit");
+        let now = snapshot(&self.assignment);
+        BatchOffsets::of(&self.args.topic, messages)
+            .store(&self.consumer, |p| now.unchanged_since(before, p));
 
         let refused_ids: Vec<i64> = refused.iter().map(|(r, _)| r.tweet.id).collect();
         for row in prepared.rows.iter().filter(|r| !refused_ids.contains(&r.tweet.id)) {
@@ -219,13 +257,16 @@ impl Pipeline {
     }
 
     /// Upserts rows, retrying transient database errors with capped exponential backoff and
-    /// isolating records the database refuses. `None` when shutdown interrupted the retries.
-    async fn write(&self, rows: &[Row]) -> Option<(Outcome, Vec<(Row, String)>)> {
+    /// isolating records the database refuses. While retrying, the assigned partitions are
+    /// paused but the consumer keeps polling, so it stays in the group however long the outage
+    /// lasts. `None` when shutdown interrupted the retries.
+    async fn write(&mut self, rows: &[Row]) -> Option<(Outcome, Vec<(Row, String)>)> {
         let mut delay = Duration::from_millis(200);
         let mut stop_deadline: Option<Instant> = None;
-        loop {
+        let mut paused = false;
+        let result = loop {
             match write_isolating(&self.pool, rows).await {
-                Ok(done) => return Some(done),
+                Ok(done) => break Some(done),
                 Err(e) => {
                     if self.stopping() {
                         let deadline = *stop_deadline.get_or_insert_with(|| {
@@ -233,16 +274,61 @@ impl Pipeline {
                         });
                         if Instant::now() >= deadline {
                             tracing::error!(error = %e, "giving up on the in-flight batch at shutdown; it will be read again");
-                            return None;
+                            break None;
                         }
                     }
                     let kind = if is_transient(&e) { "transient" } else { "unexpected" };
-                    tracing::error!(error = %e, kind, retry_in_ms = delay.as_millis() as u64, "database write failed; retrying (offsets not committed)");
-                    tokio::time::sleep(jitter(delay)).await;
+                    tracing::error!(error = %e, kind, retry_in_ms = delay.as_millis() as u64, "database write failed; partitions paused, retrying (offsets not committed)");
+                    paused = true;
+                    self.pause_and_poll(jitter(delay)).await;
                     delay = (delay * 2).min(Duration::from_secs(30));
                 }
             }
+        };
+        if paused {
+            self.resume();
         }
+        result
+    }
+
+    /// Pauses every assigned partition and keeps polling for `wait`, keeping what arrives.
+    async fn pause_and_poll(&mut self, wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut stop = self.stop.clone();
+        loop {
+            // Re-pause each round: a rebalance may have assigned new, unpaused partitions.
+            let a = snapshot(&self.assignment);
+            if let Err(e) = self.consumer.pause(&self.tpl(&a)) {
+                tracing::debug!(error = %e, "pause failed");
+            }
+            tokio::select! {
+                m = self.consumer.recv() => match m {
+                    Ok(m) => {
+                        let epoch = snapshot(&self.assignment).epochs.get(&m.partition()).copied().unwrap_or(0);
+                        self.carry.push((epoch, m.detach()));
+                    }
+                    Err(e) => tracing::debug!(error = %e, "consumer error while paused"),
+                },
+                () = tokio::time::sleep_until(deadline) => return,
+                () = stopped(&mut stop), if !self.stopping() => {},
+            }
+        }
+    }
+
+    fn resume(&self) {
+        let a = snapshot(&self.assignment);
+        if let Err(e) = self.consumer.resume(&self.tpl(&a)) {
+            tracing::warn!(error = %e, "resume failed");
+        }
+        tracing::info!("database reachable again; partitions resumed");
+    }
+
+    fn tpl(&self, a: &Assignment) -> TopicPartitionList {
+        let mut tpl = TopicPartitionList::new();
+        for p in &a.partitions {
+            tpl.add_partition(&self.args.topic, *p);
+        }
+        tpl
     }
 }
 

@@ -50,5 +50,5 @@ new unique tweets stored   $(sum inserted)
 duplicates skipped         $(sum duplicates)
 music tweets dropped       $(sum music_dropped)
 dead-lettered              $(sum dead_lettered)
-rows in table 'tweets'     $rows
+rows in table 'tweets'     $rows (all runs so far)
 TXT

@@ -22,6 +22,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tweetpipe_common::kafka::{dlq_topic, ensure_topics, TopicSpec};
+use tweetpipe_common::retry::retry_startup;
 
 use crate::cli::{Cli, ProduceArgs};
 use crate::summary::Summary;
@@ -53,7 +54,8 @@ pub async fn run(
     let dlq = dlq_topic(&args.topic);
     if args.create_topics {
         let spec = TopicSpec { partitions: args.partitions, replication: args.replication_factor };
-        ensure_topics(&args.kafka, &[&args.topic, &dlq], spec).await?;
+        let topics = [args.topic.as_str(), dlq.as_str()];
+        retry_startup("creating topics", || ensure_topics(&args.kafka, &topics, spec)).await?;
     }
     let sink = sink::KafkaSink::new(&args, &dlq).context("creating the Kafka producer")?;
     let (tx, rx) = tokio::sync::mpsc::channel(args.channel_capacity);

@@ -75,7 +75,9 @@ impl Expected {
             .or_else(|| s(status, &["text"]))
             .expect("status text");
         let rt = status.get("retweeted_status").map(|rt| {
-            s(rt, &["extended_tweet", "full_text"]).or_else(|| s(rt, &["full_text"])).or_else(|| s(rt, &["text"]))
+            s(rt, &["extended_tweet", "full_text"])
+                .or_else(|| s(rt, &["full_text"]))
+                .or_else(|| s(rt, &["text"]))
         });
         let rule = rt.flatten().unwrap_or_else(|| text.clone());
         let id = s(status, &["id_str"]).expect("id_str");
@@ -95,10 +97,14 @@ impl Expected {
         for t in &data {
             let text = s(t, &["note_tweet", "text"]).or_else(|| s(t, &["text"])).expect("text");
             let author = s(t, &["author_id"]);
-            let username =
-                users.iter().find(|u| s(u, &["id"]) == author && author.is_some()).and_then(|u| s(u, &["username"]));
+            let username = users
+                .iter()
+                .find(|u| s(u, &["id"]) == author && author.is_some())
+                .and_then(|u| s(u, &["username"]));
             let rt_id = t.get("referenced_tweets").and_then(Value::as_array).and_then(|refs| {
-                refs.iter().find(|r| s(r, &["type"]).as_deref() == Some("retweeted")).and_then(|r| s(r, &["id"]))
+                refs.iter()
+                    .find(|r| s(r, &["type"]).as_deref() == Some("retweeted"))
+                    .and_then(|r| s(r, &["id"]))
             });
             let rule = rt_id
                 .and_then(|rid| tweets.iter().find(|x| s(x, &["id"]).as_deref() == Some(rid.as_str())))
@@ -113,12 +119,18 @@ impl Expected {
         for f in files {
             let content = std::fs::read_to_string(f).expect("corpus file");
             let docs: Vec<Value> = if f.extension().and_then(|x| x.to_str()) == Some("jsonl") {
-                content.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("json line")).collect()
+                content
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(|l| serde_json::from_str(l).expect("json line"))
+                    .collect()
             } else {
                 vec![serde_json::from_str(&content).expect("json document")]
             };
             for doc in docs {
-                if let Some(statuses) = doc.as_array().or_else(|| doc.get("statuses").and_then(Value::as_array)) {
+                if let Some(statuses) =
+                    doc.as_array().or_else(|| doc.get("statuses").and_then(Value::as_array))
+                {
                     statuses.iter().for_each(|st| e.v1(st));
                 } else if doc.get("data").is_some() {
                     e.v2(&doc);
@@ -158,7 +170,10 @@ async fn real_tweet_files_through_the_whole_pipeline() {
     let got: BTreeSet<i64> = rows.iter().map(|r| r.0).collect();
     let missing: Vec<_> = want.difference(&got).collect();
     let extra: Vec<_> = got.difference(&want).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "ids missing from the table: {missing:?}; ids that should not be there: {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "ids missing from the table: {missing:?}; ids that should not be there: {extra:?}"
+    );
     assert!(!expected.music.is_empty(), "the corpus has a few music tweets to drop");
     for (id, text, username) in rows {
         let copy = Copy { text, username };

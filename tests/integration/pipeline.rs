@@ -34,7 +34,10 @@ pub fn synthetic_flags(args: &SyntheticArgs) -> Vec<String> {
 
 pub async fn table(ctx: &TestContext) -> HashMap<i64, (String, String, i64)> {
     let rows: Vec<(i64, Option<String>, String, i64)> =
-        sqlx::query_as("SELECT id, username, text, retweet_count FROM tweets").fetch_all(&ctx.pool).await.expect("query");
+        sqlx::query_as("SELECT id, username, text, retweet_count FROM tweets")
+            .fetch_all(&ctx.pool)
+            .await
+            .expect("query");
     rows.into_iter().map(|(id, u, t, r)| (id, (u.unwrap_or_default(), t, r))).collect()
 }
 
@@ -104,8 +107,10 @@ async fn a_consumer_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
 
     let expected = expected_rows(&args);
     assert_eq!(table(&ctx).await, expected);
-    let (rows, distinct): (i64, i64) =
-        sqlx::query_as("SELECT count(*), count(DISTINCT id) FROM tweets").fetch_one(&ctx.pool).await.expect("q");
+    let (rows, distinct): (i64, i64) = sqlx::query_as("SELECT count(*), count(DISTINCT id) FROM tweets")
+        .fetch_one(&ctx.pool)
+        .await
+        .expect("q");
     assert_eq!(rows, distinct);
     println!("crash test: {before_restart} rows before the kill, {rows} after the restart");
     ctx.cleanup().await;

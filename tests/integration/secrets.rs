@@ -14,7 +14,9 @@ fn assert_hidden(out: &std::process::Output) {
 
 #[test]
 fn help_never_shows_secrets() {
-    for (binary, args) in [("tweetpipe-consumer", vec!["run", "--help"]), ("tweetpipe-producer", vec!["--help"])] {
+    for (binary, args) in
+        [("tweetpipe-consumer", vec!["run", "--help"]), ("tweetpipe-producer", vec!["--help"])]
+    {
         let out = Command::new(bin(binary))
             .args(args)
             .env("DATABASE_URL", format!("postgres://tweetpipe:{PASSWORD}@localhost:5432/tweetpipe"))

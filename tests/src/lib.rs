@@ -79,7 +79,9 @@ impl TestContext {
     /// `tweetpipe-producer` aimed at this test's topic.
     pub fn producer(&self) -> Command {
         let mut cmd = Command::new(bin("tweetpipe-producer"));
-        cmd.env("KAFKA_BOOTSTRAP_SERVERS", brokers()).env("TWEETPIPE_TOPIC", &self.topic).env("RUST_LOG", "warn");
+        cmd.env("KAFKA_BOOTSTRAP_SERVERS", brokers())
+            .env("TWEETPIPE_TOPIC", &self.topic)
+            .env("RUST_LOG", "warn");
         cmd
     }
 
@@ -147,7 +149,10 @@ pub fn summary(out: &Output) -> BTreeMap<String, String> {
         String::from_utf8_lossy(&out.stderr)
     );
     let line = stdout.lines().rev().find(|l| l.contains(" summary: ")).expect("a summary line");
-    line.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    line.split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 pub fn count(summary: &BTreeMap<String, String>, key: &str) -> u64 {
@@ -179,8 +184,10 @@ pub struct Read {
 
 /// Reads every message of `topic` up to its current high watermarks, without a group.
 pub fn read_topic(topic: &str) -> anyhow::Result<Vec<Read>> {
-    let consumer: BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", brokers()).set("group.id", "tweetpipe-tests-reader").create()?;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers())
+        .set("group.id", "tweetpipe-tests-reader")
+        .create()?;
     let timeout = Duration::from_secs(10);
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
     let partitions: Vec<i32> =
@@ -210,7 +217,9 @@ pub fn read_topic(topic: &str) -> anyhow::Result<Vec<Read>> {
             .headers()
             .map(|hs| {
                 hs.iter()
-                    .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+                    .map(|h| {
+                        (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())
+                    })
                     .collect()
             })
             .unwrap_or_default();
