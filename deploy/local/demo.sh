@@ -11,6 +11,8 @@ cd "$ROOT"
 . "$ROOT/deploy/local/build-deps.sh"
 
 COUNT="${COUNT:-100000}"
+# A new seed each run sends new tweets; set SEED to replay the same ones (all duplicates the second time).
+SEED="${SEED:-$(date +%s)}"
 CONSUMERS="${CONSUMERS:-3}"
 export TWEETPIPE_TOPIC="${TWEETPIPE_TOPIC:-tweets}"
 export TWEETPIPE_GROUP="${TWEETPIPE_GROUP:-tweetpipe}"
@@ -25,7 +27,7 @@ LOGS="$ROOT/.stack/demo"
 mkdir -p "$LOGS"
 
 echo "== producing $COUNT synthetic tweets into '$TWEETPIPE_TOPIC' (6 partitions)"
-"$BIN/tweetpipe-producer" --source synthetic --count "$COUNT" --partitions 6 | tee "$LOGS/producer.txt"
+"$BIN/tweetpipe-producer" --source synthetic --count "$COUNT" --seed "$SEED" --partitions 6 | tee "$LOGS/producer.txt"
 
 echo "== draining with $CONSUMERS consumers in group '$TWEETPIPE_GROUP'"
 pids=()
