@@ -47,6 +47,17 @@ pub struct DatabaseArgs {
     #[arg(long, env = "TWEETPIPE_DB_POOL_SIZE", default_value_t = 4)]
     pub db_pool_size: u32,
 
+    /// Longest a single statement may run (lock waits included), in seconds. Keep it well below
+    /// the consumer's max.poll.interval.ms: a statement that hangs longer is cancelled, retried,
+    /// and the consumer stays in its group meanwhile.
+    #[arg(
+        long = "statement-timeout",
+        env = "TWEETPIPE_STATEMENT_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub statement_timeout_secs: u64,
+
     /// How long start-up keeps retrying an unreachable database, in seconds.
     #[arg(
         long = "db-connect-timeout",

@@ -57,10 +57,23 @@ impl BatchOffsets {
 }
 
 /// Commits the stored offsets of the current assignment and waits for the broker's answer.
-pub fn commit_sync<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(consumer: &C) {
+/// `Err(true)` when a rebalance got in the way and the commit is worth retrying once it is over.
+pub fn commit_sync<C: Consumer<X>, X: rdkafka::consumer::ConsumerContext>(consumer: &C) -> Result<(), bool> {
     match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) => tracing::info!("offsets committed"),
-        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-        Err(e) => tracing::warn!(error = %e, "final offset commit failed"),
+        Ok(()) => {
+            tracing::info!("offsets committed");
+            Ok(())
+        }
+        Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
+        Err(KafkaError::ConsumerCommit(
+            code @ (RDKafkaErrorCode::RebalanceInProgress | RDKafkaErrorCode::IllegalGeneration),
+        )) => {
+            tracing::info!(%code, "final offset commit hit a rebalance; retrying");
+            Err(true)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "final offset commit failed");
+            Err(false)
+        }
     }
 }

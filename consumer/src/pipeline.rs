@@ -112,7 +112,7 @@ pub async fn run(
     };
     let result = pipeline.run_loop(end).await;
     signal.abort();
-    tokio::task::block_in_place(|| commit_sync(&pipeline.consumer));
+    pipeline.final_commit().await;
     pipeline.consumer.unsubscribe();
     pipeline.pool.close().await;
     result?;
@@ -127,12 +127,27 @@ impl Pipeline {
         *self.stop.borrow()
     }
 
+    /// Commits what is stored before leaving. A rebalance in progress (another member joining
+    /// or leaving) refuses commits until it completes, so the consumer keeps polling briefly
+    /// and tries again; messages polled meanwhile are not processed and their offsets not stored.
+    async fn final_commit(&self) {
+        for _ in 0..10 {
+            match tokio::task::block_in_place(|| commit_sync(&self.consumer)) {
+                Err(true) => {
+                    let _ = tokio::time::timeout(Duration::from_millis(300), self.consumer.recv()).await;
+                }
+                Ok(()) | Err(false) => return,
+            }
+        }
+        tracing::warn!("gave up committing after repeated rebalances; the next owner re-reads the tail");
+    }
+
     async fn run_loop(&mut self, mut end: Option<EndOfTopic>) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut last_report = Instant::now();
         loop {
-            let before = snapshot(&self.assignment);
-            let messages = self.collect(&before).await;
+            let mut before = snapshot(&self.assignment);
+            let messages = self.collect(&mut before).await;
             if !messages.is_empty() {
                 self.process(&messages, &before).await?;
                 if let Some(end) = end.as_mut() {
@@ -171,8 +186,10 @@ impl Pipeline {
     }
 
     /// Waits up to [`IDLE_POLL`] for a first message, then fills the batch until it is full,
-    /// the linger time passes, or shutdown begins.
-    async fn collect(&mut self, before: &Assignment) -> Vec<OwnedMessage> {
+    /// the linger time passes, or shutdown begins. `before` is updated to the assignment as it
+    /// was when the first message arrived (a rebalance happens inside the poll that returns it),
+    /// the reference for deciding later which partitions kept their owner through the batch.
+    async fn collect(&mut self, before: &mut Assignment) -> Vec<OwnedMessage> {
         // Carried messages of partitions that changed hands since are dropped: their new owner
         // reads them from the committed offset, which never passed them.
         let mut batch: Vec<OwnedMessage> = std::mem::take(&mut self.carry)
@@ -197,7 +214,10 @@ impl Pipeline {
                 tracing::warn!(error = %e, "Kafka consumer error");
                 return batch;
             }
-            Some(Ok(m)) => batch.push(m.detach()),
+            Some(Ok(m)) => {
+                *before = snapshot(&self.assignment);
+                batch.push(m.detach());
+            }
         }
         let deadline = tokio::time::Instant::now() + self.args.batch_linger();
         while batch.len() < self.args.batch_size {

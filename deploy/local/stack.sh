@@ -199,9 +199,19 @@ EOF
   else
     if port_open "$PG_PORT"; then die "port $PG_PORT is taken by a process this stack did not start (a system cluster? try: pg_ctlcluster 15 main stop)"; fi
     log "starting postgres on localhost:$PG_PORT"
-    as_pg "$bin/pg_ctl" -D "$data" -l "$PG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
-      -o "-p $PG_PORT -k $PG_DIR/run -c listen_addresses=localhost -c max_connections=300 -c shared_buffers=256MB" \
-      start >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "postgres failed to start"; }
+    # After a crash, the old server's last processes may still hold its shared memory for a
+    # moment: try a few times before giving up.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+      if as_pg "$bin/pg_ctl" -D "$data" -l "$PG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
+        -o "-p $PG_PORT -k $PG_DIR/run -c listen_addresses=localhost -c max_connections=300 -c shared_buffers=256MB" \
+        start >/dev/null 2>&1; then
+        break
+      fi
+      [ "$attempt" -lt 5 ] || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "postgres failed to start"; }
+      log "postgres did not start (attempt $attempt); retrying"
+      sleep 1
+    done
   fi
   local deadline=$((SECONDS + READY_TIMEOUT))
   until "$bin/pg_isready" -q -h "$PG_DIR/run" -p "$PG_PORT"; do
@@ -247,7 +257,21 @@ status() {
 kill_component() {
   case "${1:-}" in
     kafka) pid_alive "$KAFKA_DIR/kafka.pid" && kill -KILL "$(cat "$KAFKA_DIR/kafka.pid")" ;;
-    postgres) local pid; pid=$(pg_pid) && kill -KILL "$pid" ;;
+    postgres)
+      # A crash of the whole server: the postmaster and every backend at once.
+      local pid children
+      pid=$(pg_pid) || die "postgres is not running"
+      children=$(pgrep -P "$pid" || true)
+      kill -KILL "$pid"
+      # shellcheck disable=SC2086
+      [ -z "$children" ] || kill -KILL $children 2>/dev/null || true
+      local all deadline=$((SECONDS + 30))
+      all=$(echo "$pid $children" | tr -s " \n" ",," | sed "s/,$//")
+      while ps -o pid= -p "$all" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || die "postgres processes did not die"
+        sleep 0.1
+      done
+      ;;
     *) die "usage: stack.sh kill kafka|postgres" ;;
   esac
 }

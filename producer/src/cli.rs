@@ -30,12 +30,16 @@ pub struct ProduceArgs {
     pub topic: String,
 
     /// Where tweets come from, read in order (repeatable): `file:PATH` (JSON lines or one JSON
-    /// document; `.gz` too), `stdin`, or `synthetic`.
+    /// document; `.gz` too), `stdin`, `synthetic`, `x-stream` (the X filtered stream) or
+    /// `x-search` (X recent search).
     #[arg(long = "source", value_name = "SOURCE", default_value = "synthetic", value_parser = SourceSpec::parse)]
     pub source: Vec<SourceSpec>,
 
     #[command(flatten)]
     pub synthetic: SyntheticArgs,
+
+    #[command(flatten)]
+    pub x: crate::x::XArgs,
 
     /// Partitions for topics this run creates (it never changes existing topics).
     #[arg(long, env = "TWEETPIPE_PARTITIONS", default_value_t = 6)]

@@ -8,6 +8,7 @@
 //! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
 //!   the final flush.
 //! - [`summary`]: what a run did, printed at the end.
+//! - [`x`]: the X API v2 sources (filtered stream, recent search).
 //!
 //! [`run`] takes the shutdown future as an argument, so tests can stop it like SIGTERM does.
 
@@ -16,6 +17,7 @@ pub mod sink;
 pub mod source;
 pub mod summary;
 pub mod synthetic;
+pub mod x;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -60,8 +62,14 @@ pub async fn run(
     let sink = sink::KafkaSink::new(&args, &dlq).context("creating the Kafka producer")?;
     let (tx, rx) = tokio::sync::mpsc::channel(args.channel_capacity);
     let stop = source::StopFlag::default();
-    let reader =
-        source::spawn_all(args.sources(), args.synthetic.clone(), args.max_line_bytes, tx, stop.clone());
+    let reader = source::spawn_all(
+        args.sources(),
+        args.synthetic.clone(),
+        args.x.clone(),
+        args.max_line_bytes,
+        tx,
+        stop.clone(),
+    );
 
     let stop_on_signal = stop.clone();
     let signal = tokio::spawn(async move {
@@ -70,9 +78,11 @@ pub async fn run(
     });
     let result = sink.drain(rx, &stop).await;
     signal.abort();
-    let read = reader.await.context("source task panicked")??;
+    let read = reader.await.context("source task panicked")?;
     let mut summary = result?;
+    let read = read?;
     summary.lines = read.lines;
     summary.bytes_read = read.bytes;
+    summary.x = read.x;
     Ok(summary)
 }

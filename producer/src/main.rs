@@ -2,7 +2,9 @@ use clap::Parser as _;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // First, so that a SIGTERM during start-up is handled, not fatal.
+    let shutdown = tweetpipe_common::shutdown::shutdown_signal();
     let cli = tweetpipe_producer::cli::Cli::parse();
     tweetpipe_common::telemetry::init(cli.log_format);
-    tweetpipe_producer::main_with(cli, tweetpipe_common::shutdown::shutdown_signal()).await
+    tweetpipe_producer::main_with(cli, shutdown).await
 }

@@ -16,7 +16,7 @@ use tweetpipe_common::envelope::{Item, Reject, TweetMessage};
 use tweetpipe_common::kafka::{dlq, HEADER_FORMAT, HEADER_SOURCE};
 
 use crate::cli::ProduceArgs;
-use crate::source::{Record, StopFlag};
+use crate::source::{Msg, StopFlag};
 use crate::summary::Summary;
 
 /// Header giving the input line a tweet came from.
@@ -105,11 +105,18 @@ impl KafkaSink {
     }
 
     /// Produces every record until the channel closes, then flushes and reports.
-    pub async fn drain(self, mut rx: Receiver<Record>, stop: &StopFlag) -> anyhow::Result<Summary> {
+    pub async fn drain(self, mut rx: Receiver<Msg>, stop: &StopFlag) -> anyhow::Result<Summary> {
         let started = Instant::now();
         let mut control: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut last_progress = Instant::now();
-        while let Some(record) = rx.recv().await {
+        while let Some(msg) = rx.recv().await {
+            let record = match msg {
+                Msg::Record(r) => r,
+                Msg::Flush(reply) => {
+                    let _ = reply.send(self.flush_now().await);
+                    continue;
+                }
+            };
             match record.item {
                 Item::Tweet(tweet) => self.send_tweet(&record.origin, record.line, tweet).await,
                 Item::Control(kind) => {
@@ -123,6 +130,7 @@ impl KafkaSink {
                 tracing::info!(
                     delivered = self.deliveries.tweets.load(Ordering::Relaxed),
                     in_flight = self.producer.in_flight_count(),
+                    queue_depth = rx.len(),
                     "producing"
                 );
             }
@@ -148,7 +156,19 @@ impl KafkaSink {
             control,
             failed: self.deliveries.failed.load(Ordering::Relaxed) + unflushed,
             elapsed: started.elapsed(),
+            x: Default::default(),
         })
+    }
+
+    /// Waits for every outstanding delivery; true if all of them (and all before) succeeded.
+    async fn flush_now(&self) -> bool {
+        let failed_before = self.deliveries.failed.load(Ordering::Relaxed);
+        let producer = self.producer.clone();
+        let timeout = self.flush_timeout;
+        let flushed = tokio::task::spawn_blocking(move || producer.flush(timeout)).await;
+        matches!(flushed, Ok(Ok(())))
+            && failed_before == 0
+            && self.deliveries.failed.load(Ordering::Relaxed) == 0
     }
 
     async fn send_tweet(&self, origin: &str, line: u64, tweet: TweetMessage) {

@@ -22,6 +22,8 @@ pub struct Summary {
     /// Messages Kafka did not acknowledge (the run exits non-zero when this is not 0).
     pub failed: u64,
     pub elapsed: Duration,
+    /// Counters of the X sources.
+    pub x: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -46,6 +48,10 @@ impl fmt::Display for Summary {
             self.failed,
             self.tweet_bytes,
             if kinds.is_empty() { "-".to_owned() } else { kinds.join(",") },
-        )
+        )?;
+        for (k, v) in &self.x {
+            write!(f, " {k}={v}")?;
+        }
+        Ok(())
     }
 }

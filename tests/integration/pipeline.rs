@@ -1,45 +1,11 @@
 //! The synthetic stream end to end, and a consumer killed mid-stream.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use tweetpipe_producer::cli::SyntheticArgs;
 use tweetpipe_producer::synthetic::Generator;
+use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
 use tweetpipe_tests::{count, run, summary, wait_output, wait_until, TestContext};
-
-/// What the table must hold for a synthetic run: id -> (username, text, newest retweet count).
-pub fn expected_rows(args: &SyntheticArgs) -> HashMap<i64, (String, String, i64)> {
-    let mut rows = HashMap::new();
-    for t in Generator::new(args).filter(|t| !t.music) {
-        let e = rows.entry(t.id).or_insert((t.username.clone(), t.text.clone(), t.retweet_count));
-        e.2 = e.2.max(t.retweet_count);
-    }
-    rows
-}
-
-pub fn synthetic_flags(args: &SyntheticArgs) -> Vec<String> {
-    vec![
-        "--source".into(),
-        "synthetic".into(),
-        "--count".into(),
-        args.count.to_string(),
-        "--duplicate-share".into(),
-        args.duplicate_share.to_string(),
-        "--music-share".into(),
-        args.music_share.to_string(),
-        "--seed".into(),
-        args.seed.to_string(),
-    ]
-}
-
-pub async fn table(ctx: &TestContext) -> HashMap<i64, (String, String, i64)> {
-    let rows: Vec<(i64, Option<String>, String, i64)> =
-        sqlx::query_as("SELECT id, username, text, retweet_count FROM tweets")
-            .fetch_all(&ctx.pool)
-            .await
-            .expect("query");
-    rows.into_iter().map(|(id, u, t, r)| (id, (u.unwrap_or_default(), t, r))).collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn synthetic_stream_is_stored_once_per_id_without_music() {

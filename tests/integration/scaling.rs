@@ -5,7 +5,7 @@ use std::time::Duration;
 use tweetpipe_producer::cli::SyntheticArgs;
 use tweetpipe_tests::{committed_and_ends, count, summary, wait_output, TestContext};
 
-use crate::pipeline::{expected_rows, synthetic_flags, table};
+use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_consumers_on_six_partitions_equal_one_consumer() {

@@ -4,6 +4,9 @@
 //! The stack must be up (`deploy/local/stack.sh up`); `KAFKA_BOOTSTRAP_SERVERS` and
 //! `DATABASE_URL` point elsewhere when set.
 
+pub mod expect;
+pub mod faults;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};

@@ -19,7 +19,8 @@ pub fn is_transient_sqlstate(code: &str) -> bool {
     code.starts_with("08") // connection exception
         || code.starts_with("53") // insufficient resources (53300 too many connections)
         || code.starts_with("57P") // operator intervention: admin shutdown, crash shutdown, cannot connect now
-        || matches!(code, "40001" | "40P01" | "55P03" | "58000" | "58030")
+        // 57014: statement_timeout fired (a lock held too long, a stalled server).
+        || matches!(code, "40001" | "40P01" | "55P03" | "57014" | "58000" | "58030")
 }
 
 /// Permanent errors tied to one record's data (22xxx data exception, 23xxx integrity
@@ -38,7 +39,7 @@ mod tests {
 
     #[test]
     fn sqlstates() {
-        for code in ["08006", "08001", "40001", "40P01", "57P01", "53300"] {
+        for code in ["08006", "08001", "40001", "40P01", "57P01", "53300", "57014"] {
             assert!(is_transient_sqlstate(code), "{code}");
         }
         for code in ["22021", "22P05", "23505", "42P01"] {

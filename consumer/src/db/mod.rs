@@ -25,7 +25,9 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid postgres:// URL ({shown})"))?
         .log_statements(tracing::log::LevelFilter::Trace)
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(10));
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(10))
+        .options([("statement_timeout", format!("{}s", args.statement_timeout_secs.max(1)))])
+        .application_name("tweetpipe-consumer");
     let deadline = Instant::now() + Duration::from_secs(args.db_connect_timeout_secs);
     let mut delay = Duration::from_millis(250);
     loop {

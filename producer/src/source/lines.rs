@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 use tweetpipe_common::envelope::{classify_value, trim_ascii, unparsable, Item, Reject};
 
-use super::{ReadStats, Record, StopFlag};
+use super::{Msg, ReadStats, Record, StopFlag};
 
 /// How much of an oversized line a dead letter keeps.
 const OVERSIZED_KEEP: usize = 64 * 1024;
@@ -88,13 +88,14 @@ pub fn read<R: Read + BufRead>(
     reader: R,
     origin: Arc<str>,
     max_line_bytes: usize,
-    tx: &Sender<Record>,
+    tx: &Sender<Msg>,
     stop: &StopFlag,
 ) -> io::Result<ReadStats> {
     let mut lines = Lines { reader, next_number: 0, max: max_line_bytes, replay: VecDeque::new() };
     let mut stats = ReadStats::default();
-    let send =
-        |line: u64, item: Item| tx.blocking_send(Record { origin: origin.clone(), line, item }).is_ok();
+    let send = |line: u64, item: Item| {
+        tx.blocking_send(Msg::Record(Record { origin: origin.clone(), line, item })).is_ok()
+    };
 
     while let Some(line) = lines.next()? {
         if stop.is_stopped() {
@@ -204,7 +205,7 @@ mod tests {
         let stats = read(input, "test".into(), max, &tx, &StopFlag::default()).expect("read");
         drop(tx);
         let mut out = Vec::new();
-        while let Ok(r) = rx.try_recv() {
+        while let Ok(Msg::Record(r)) = rx.try_recv() {
             out.push((r.line, r.item));
         }
         (out, stats)

@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::mpsc::Sender;
+use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 use tweetpipe_common::envelope::{Item, TweetMessage};
 use tweetpipe_common::Format;
 
 use crate::cli::SyntheticArgs;
 use crate::synthetic::Generator;
+use crate::x::{self, XArgs, XCounters};
 
 /// One input source, as given to `--source`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +28,10 @@ pub enum SourceSpec {
     Stdin,
     /// `synthetic`: the seeded generator.
     Synthetic,
+    /// `x-stream`: the X API v2 filtered stream.
+    XStream,
+    /// `x-search`: X API v2 recent search, polled.
+    XSearch,
 }
 
 impl SourceSpec {
@@ -33,9 +39,13 @@ impl SourceSpec {
         match s {
             "stdin" | "-" => Ok(Self::Stdin),
             "synthetic" => Ok(Self::Synthetic),
+            "x-stream" => Ok(Self::XStream),
+            "x-search" => Ok(Self::XSearch),
             _ => match s.strip_prefix("file:") {
                 Some(path) if !path.is_empty() => Ok(Self::File(PathBuf::from(path))),
-                _ => Err(format!("unknown source {s:?}: use file:PATH, stdin or synthetic")),
+                _ => Err(format!(
+                    "unknown source {s:?}: use file:PATH, stdin, synthetic, x-stream or x-search"
+                )),
             },
         }
     }
@@ -46,6 +56,8 @@ impl SourceSpec {
             Self::File(p) => format!("file:{}", p.display()),
             Self::Stdin => "stdin".to_owned(),
             Self::Synthetic => "synthetic".to_owned(),
+            Self::XStream => "x-stream".to_owned(),
+            Self::XSearch => "x-search".to_owned(),
         }
     }
 }
@@ -60,33 +72,57 @@ pub struct Record {
     pub item: Item,
 }
 
+/// What travels from the sources to the sink.
+#[derive(Debug)]
+pub enum Msg {
+    Record(Record),
+    /// Wait until everything sent so far is acknowledged; answers whether all of it was.
+    /// Recent search writes its checkpoint only after this.
+    Flush(oneshot::Sender<bool>),
+}
+
 /// Tells readers to stop at the next line; set on SIGTERM / Ctrl-C.
 #[derive(Debug, Clone, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
+pub struct StopFlag(Arc<(AtomicBool, Notify)>);
 
 impl StopFlag {
     pub fn stop(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0 .0.store(true, Ordering::Relaxed);
+        self.0 .1.notify_waiters();
     }
 
     pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0 .0.load(Ordering::Relaxed)
+    }
+
+    /// Completes once [`StopFlag::stop`] has been called.
+    pub async fn wait(&self) {
+        loop {
+            let notified = self.0 .1.notified();
+            if self.is_stopped() {
+                return;
+            }
+            notified.await;
+        }
     }
 }
 
 /// What the readers consumed.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct ReadStats {
     pub lines: u64,
     pub bytes: u64,
+    /// Counters of the X sources (connections, reconnects by cause, keep-alives, …).
+    pub x: XCounters,
 }
 
 /// Reads every source in order on a background task.
 pub fn spawn_all(
     specs: Vec<SourceSpec>,
     synthetic: SyntheticArgs,
+    x_args: XArgs,
     max_line_bytes: usize,
-    tx: Sender<Record>,
+    tx: Sender<Msg>,
     stop: StopFlag,
 ) -> JoinHandle<anyhow::Result<ReadStats>> {
     tokio::spawn(async move {
@@ -110,6 +146,21 @@ pub fn spawn_all(
                     .await
                     .context("file reader panicked")??
                 }
+                SourceSpec::XStream => {
+                    let mut stats = ReadStats::default();
+                    let result = x::stream::run(&x_args, &tx, &stop, &mut stats.x).await;
+                    // Counters are wanted in the summary even when the source failed.
+                    total.x.extend(std::mem::take(&mut stats.x));
+                    result?;
+                    stats
+                }
+                SourceSpec::XSearch => {
+                    let mut stats = ReadStats::default();
+                    let result = x::search::run(&x_args, &tx, &stop, &mut stats.x).await;
+                    total.x.extend(std::mem::take(&mut stats.x));
+                    result?;
+                    stats
+                }
                 SourceSpec::Stdin => {
                     let (tx, stop) = (tx.clone(), stop.clone());
                     tokio::task::spawn_blocking(move || {
@@ -122,6 +173,9 @@ pub fn spawn_all(
             };
             total.lines += stats.lines;
             total.bytes += stats.bytes;
+            for (k, v) in stats.x {
+                *total.x.entry(k).or_default() += v;
+            }
         }
         Ok(total)
     })
@@ -130,7 +184,7 @@ pub fn spawn_all(
 async fn run_synthetic(
     args: &SyntheticArgs,
     origin: Arc<str>,
-    tx: &Sender<Record>,
+    tx: &Sender<Msg>,
     stop: &StopFlag,
 ) -> ReadStats {
     let mut stats = ReadStats::default();
@@ -146,7 +200,7 @@ async fn run_synthetic(
         stats.lines += 1;
         stats.bytes += tweet.payload.len() as u64;
         let item = Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload });
-        if tx.send(Record { origin: origin.clone(), line: n as u64 + 1, item }).await.is_err() {
+        if tx.send(Msg::Record(Record { origin: origin.clone(), line: n as u64 + 1, item })).await.is_err() {
             break;
         }
     }

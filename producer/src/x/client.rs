@@ -1,0 +1,53 @@
+//! A thin HTTP client for the X API: base URL, app-only auth, rate-limit headers.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use super::XArgs;
+
+pub struct XClient {
+    http: reqwest::Client,
+    base: String,
+    /// Sent as `Authorization: Bearer …`; never logged (reqwest errors carry the URL only).
+    token: SecretString,
+}
+
+impl XClient {
+    pub fn new(args: &XArgs) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("tweetpipe/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Self { http, base: args.api_base_url.trim_end_matches('/').to_owned(), token: args.token()? })
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", self.base)).bearer_auth(self.token.expose_secret())
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.base)).bearer_auth(self.token.expose_secret())
+    }
+}
+
+/// How long until `x-rate-limit-reset` (epoch seconds), if the header is there.
+pub fn until_reset(headers: &HeaderMap) -> Option<Duration> {
+    let reset: u64 = headers.get("x-rate-limit-reset")?.to_str().ok()?.trim().parse().ok()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
+    Some(Duration::from_secs_f64((reset as f64 - now).max(0.0)))
+}
+
+/// `x-rate-limit-remaining`, if the header is there.
+pub fn remaining(headers: &HeaderMap) -> Option<u64> {
+    headers.get("x-rate-limit-remaining")?.to_str().ok()?.trim().parse().ok()
+}
+
+/// The first bytes of an error body, for a log line.
+pub async fn snippet(resp: reqwest::Response) -> String {
+    let text = resp.text().await.unwrap_or_default();
+    text.chars().take(300).collect()
+}

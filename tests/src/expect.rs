@@ -1,0 +1,43 @@
+//! What the table must hold after a synthetic run, and what it does hold.
+
+use std::collections::HashMap;
+
+use tweetpipe_producer::cli::SyntheticArgs;
+use tweetpipe_producer::synthetic::Generator;
+
+use crate::TestContext;
+
+/// What the table must hold for a synthetic run: id -> (username, text, newest retweet count).
+pub fn expected_rows(args: &SyntheticArgs) -> HashMap<i64, (String, String, i64)> {
+    let mut rows = HashMap::new();
+    for t in Generator::new(args).filter(|t| !t.music) {
+        let e = rows.entry(t.id).or_insert((t.username.clone(), t.text.clone(), t.retweet_count));
+        e.2 = e.2.max(t.retweet_count);
+    }
+    rows
+}
+
+pub fn synthetic_flags(args: &SyntheticArgs) -> Vec<String> {
+    vec![
+        "--source".into(),
+        "synthetic".into(),
+        "--count".into(),
+        args.count.to_string(),
+        "--duplicate-share".into(),
+        args.duplicate_share.to_string(),
+        "--music-share".into(),
+        args.music_share.to_string(),
+        "--seed".into(),
+        args.seed.to_string(),
+    ]
+}
+
+/// The table as `id -> (username, text, retweet_count)`.
+pub async fn table(ctx: &TestContext) -> HashMap<i64, (String, String, i64)> {
+    let rows: Vec<(i64, Option<String>, String, i64)> =
+        sqlx::query_as("SELECT id, username, text, retweet_count FROM tweets")
+            .fetch_all(&ctx.pool)
+            .await
+            .expect("query");
+    rows.into_iter().map(|(id, u, t, r)| (id, (u.unwrap_or_default(), t, r))).collect()
+}
