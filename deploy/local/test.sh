@@ -21,4 +21,11 @@ export TWEETPIPE_CORPUS="${TWEETPIPE_CORPUS:-}"
 
 # The integration tests spawn the real binaries; build them first.
 cargo build --locked --workspace --bins
-cargo test --locked --workspace -- --test-threads="${TEST_THREADS:-2}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo test --locked --workspace -- --test-threads="${TEST_THREADS:-2}" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run (cargo prints one per test binary).
+sum() { grep -E '^test result:' "$log" | grep -oE "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'; }
+echo "tweetpipe: $(sum passed) passed, $(sum failed) failed"
+exit "$status"
