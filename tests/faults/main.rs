@@ -465,8 +465,11 @@ async fn f8_sigterm_mid_stream() {
     let first = summary(&out);
     let handled = count(&first, "consumed");
     // A clean stop commits everything it handled: the group's offsets add up to exactly that.
-    let committed: i64 =
-        tweetpipe_tests::committed_and_ends(&s.ctx.topic, &s.ctx.group).expect("offsets").values().map(|(c, _)| (*c).max(0)).sum();
+    let committed: i64 = tweetpipe_tests::committed_and_ends(&s.ctx.topic, &s.ctx.group)
+        .expect("offsets")
+        .values()
+        .map(|(c, _)| (*c).max(0))
+        .sum();
     assert_eq!(committed as u64, handled, "every handled message committed at SIGTERM");
     let rows_at_stop = s.rows().await;
 
@@ -478,5 +481,8 @@ async fn f8_sigterm_mid_stream() {
         "after the restart nothing is read twice and nothing is skipped"
     );
     watcher.assert_monotonic();
-    s.report(&format!("{rows_at_stop} rows at SIGTERM, exit after {:.2}s, {handled} messages handled before it", took.as_secs_f64()));
+    s.report(&format!(
+        "{rows_at_stop} rows at SIGTERM, exit after {:.2}s, {handled} messages handled before it",
+        took.as_secs_f64()
+    ));
 }

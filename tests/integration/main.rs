@@ -5,3 +5,4 @@ mod dead_letters;
 mod pipeline;
 mod scaling;
 mod secrets;
+mod x_api;

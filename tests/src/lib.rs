@@ -6,6 +6,7 @@
 
 pub mod expect;
 pub mod faults;
+pub mod xmock;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
