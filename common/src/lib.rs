@@ -9,12 +9,14 @@
 //! - [`music`]: the rule that drops music tweets.
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
 //! - [`telemetry`]: logging set-up. [`shutdown`]: the SIGTERM / Ctrl-C future.
+//! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`.
 //! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
 
 pub mod envelope;
 pub mod id;
 pub mod kafka;
 pub mod music;
+pub mod observe;
 pub mod redact;
 pub mod retry;
 pub mod shutdown;

@@ -27,6 +27,55 @@ pub enum Command {
     Run(RunArgs),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Move a group's committed offsets back (or forward) to replay a topic. A dry run unless
+    /// --execute; refuses while the group has active members.
+    Replay(ReplayArgs),
+}
+
+/// `tweetpipe-consumer replay`.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["to", "to_datetime", "to_offsets"])))]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
+    pub topic: String,
+
+    #[arg(long, env = "TWEETPIPE_GROUP", default_value = "tweetpipe")]
+    pub group: String,
+
+    /// `earliest`: the start of every partition.
+    #[arg(long, value_parser = ["earliest"])]
+    pub to: Option<String>,
+
+    /// The first offset at or after this time (RFC 3339), per partition; the end when later.
+    #[arg(long = "to-datetime", value_name = "RFC3339")]
+    pub to_datetime: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Explicit offsets, `PARTITION:OFFSET,…`.
+    #[arg(long = "to-offsets", value_name = "P:O,…")]
+    pub to_offsets: Option<String>,
+
+    /// Commit the targets. Without it, only print what would happen.
+    #[arg(long)]
+    pub execute: bool,
+}
+
+/// Where a fresh group starts (`run --from`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartAt {
+    Earliest,
+    Datetime(chrono::DateTime<chrono::Utc>),
+}
+
+fn parse_from(s: &str) -> Result<StartAt, String> {
+    if s == "earliest" {
+        return Ok(StartAt::Earliest);
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| StartAt::Datetime(t.with_timezone(&chrono::Utc)))
+        .map_err(|_| "expected `earliest` or an RFC 3339 time such as 2021-04-01T00:00:00Z".to_owned())
 }
 
 /// Where the database is.
@@ -118,6 +167,15 @@ pub struct RunArgs {
     /// Consume until every assigned partition reaches the end seen at start, commit, and exit.
     #[arg(long, env = "TWEETPIPE_EXIT_AT_END")]
     pub exit_at_end: bool,
+
+    /// Where a group without committed offsets starts: `earliest` or an RFC 3339 time. Partitions
+    /// the group has already committed resume from there (a restarted backfill Job goes on).
+    #[arg(long, env = "TWEETPIPE_FROM", value_parser = parse_from, value_name = "earliest|RFC3339")]
+    pub from: Option<StartAt>,
+
+    /// Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:9090; port 0 picks a free port).
+    #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
+    pub http_addr: Option<std::net::SocketAddr>,
 
     /// On SIGTERM, how long the in-flight batch may take to finish and commit, in seconds.
     #[arg(

@@ -21,6 +21,8 @@ pub struct EndOfTopic {
     position: HashMap<i32, i64>,
     /// Partitions known to be caught up through the group's committed offset.
     caught_up: HashSet<i32>,
+    /// Messages already behind the group's committed offsets at start (for the progress bar).
+    committed_at_start: u64,
 }
 
 impl EndOfTopic {
@@ -43,8 +45,39 @@ impl EndOfTopic {
                 .with_context(|| format!("watermarks of {topic}/{p}"))?;
             marks.insert(p, wm);
         }
+        let mut tpl = TopicPartitionList::new();
+        for p in marks.keys() {
+            tpl.add_partition(topic, *p);
+        }
+        let committed_at_start = consumer
+            .committed_offsets(tpl, TIMEOUT)
+            .map(|c| {
+                c.elements()
+                    .iter()
+                    .filter_map(|e| match (e.offset(), marks.get(&e.partition())) {
+                        (Offset::Offset(o), Some((low, high))) => Some((o.min(*high) - low).max(0) as u64),
+                        _ => None,
+                    })
+                    .sum()
+            })
+            .unwrap_or(0);
         tracing::info!(topic, partitions = marks.len(), end = ?marks.values().map(|m| m.1).sum::<i64>(), "will exit at the end seen now");
-        Ok(Self { topic: topic.to_owned(), marks, position: HashMap::new(), caught_up: HashSet::new() })
+        Ok(Self {
+            topic: topic.to_owned(),
+            marks,
+            position: HashMap::new(),
+            caught_up: HashSet::new(),
+            committed_at_start,
+        })
+    }
+
+    /// Messages between the group's committed offsets (or the start) and the end, at start-up.
+    pub fn remaining_at_start(&self) -> u64 {
+        self.marks
+            .values()
+            .map(|(low, high)| (high - low).max(0) as u64)
+            .sum::<u64>()
+            .saturating_sub(self.committed_at_start)
     }
 
     /// Notes that `offset` of `partition` has been handled.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientContext, TopicPartitionList};
+use rdkafka::{ClientContext, Statistics, TopicPartitionList};
 
 /// Partitions this member owns, as the last rebalance left them.
 #[derive(Debug, Default, Clone)]
@@ -42,7 +42,22 @@ pub struct GroupContext {
     pub assignment: SharedAssignment,
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    /// librdkafka's statistics (every `statistics.interval.ms`) carry each partition's lag:
+    /// exported as `tweetpipe_consumer_lag{topic, partition}` for the partitions owned here.
+    fn stats(&self, stats: Statistics) {
+        let owned = snapshot(&self.assignment).partitions;
+        for (topic, t) in &stats.topics {
+            for (p, part) in &t.partitions {
+                if *p < 0 || !owned.contains(p) || part.consumer_lag < 0 {
+                    continue;
+                }
+                metrics::gauge!("tweetpipe_consumer_lag", "topic" => topic.clone(), "partition" => p.to_string())
+                    .set(part.consumer_lag as f64);
+            }
+        }
+    }
+}
 
 fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
     tpl.elements().iter().map(|e| e.partition()).collect()
@@ -68,6 +83,7 @@ impl ConsumerContext for GroupContext {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         let Ok(mut a) = self.assignment.lock() else { return };
         a.rebalances += 1;
+        metrics::counter!("tweetpipe_rebalances_total").increment(1);
         match rebalance {
             // Cooperative-sticky: these are increments, not the whole assignment.
             Rebalance::Assign(tpl) => {
@@ -82,6 +98,11 @@ impl ConsumerContext for GroupContext {
                 let removed = partitions(tpl);
                 for p in &removed {
                     a.partitions.remove(p);
+                }
+                for e in tpl.elements() {
+                    // A partition owned elsewhere now: its lag is reported by its new owner.
+                    metrics::gauge!("tweetpipe_consumer_lag", "topic" => e.topic().to_owned(), "partition" => e.partition().to_string())
+                        .set(0.0);
                 }
                 tracing::info!(revoked = ?removed, now = ?a.partitions, "partitions revoked");
             }

@@ -11,7 +11,8 @@
 //! - [`offsets`]: where offsets are stored and committed — only after the database commit.
 //! - [`dead_letter`]: records the consumer cannot store go to `<topic>.dlq` with the reason.
 //! - [`group`]: the consumer's Kafka context: rebalance events and assignment tracking.
-//! - [`summary`]: counters, printed at the end.
+//! - [`replay`]: moving a group's offsets (`replay`), seeding a fresh group (`run --from`).
+//! - [`summary`]: counters, printed at the end; the same figures go to `/metrics`.
 //! - [`failpoint`]: crash points for fault drills.
 
 pub mod batch;
@@ -24,6 +25,7 @@ pub mod failpoint;
 pub mod group;
 pub mod offsets;
 pub mod pipeline;
+pub mod replay;
 pub mod summary;
 
 use std::future::Future;
@@ -36,6 +38,7 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
     let result = match cli.command {
         Command::Run(args) => pipeline::run(args, shutdown).await.map(|summary| println!("{summary}")),
         Command::Migrate(args) => db::migrate_only(&args).await,
+        Command::Replay(args) => tokio::task::block_in_place(|| replay::run(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,7 @@ use tweetpipe_common::music::MusicRule;
 use tweetpipe_common::retry::retry_startup;
 
 use crate::batch::{self, metrics};
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, StartAt};
 use crate::db::errors::{is_record_error, is_transient};
 use crate::db::upsert::{self, Outcome, Row};
 use crate::db::{self};
@@ -26,6 +26,7 @@ use crate::end::EndOfTopic;
 use crate::failpoint;
 use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
 use crate::offsets::{commit_sync, BatchOffsets};
+use crate::replay::{self, Target};
 use crate::summary::Summary;
 
 /// How long one poll waits for the first message of a batch before checking the end condition.
@@ -46,6 +47,8 @@ struct Pipeline {
     /// Messages that arrived while partitions were paused for a database outage, with the
     /// partition's epoch when they arrived; they open the next batch.
     carry: Vec<(u64, OwnedMessage)>,
+    /// Backfill progress (hidden unless `--exit-at-end` on a terminal).
+    progress: indicatif::ProgressBar,
 }
 
 /// Joins the group and stores tweets until `shutdown` completes, or, with `--exit-at-end`, until
@@ -69,7 +72,23 @@ pub async fn run(
     let spec = TopicSpec { partitions: -1, replication: -1 };
     retry_startup("creating the dead-letter topic", || ensure_topics(&args.kafka, &dlq, spec)).await?;
 
+    if let Some(StartAt::Datetime(t)) = &args.from {
+        let (kafka, topic, group, target) = (&args.kafka, &args.topic, &args.group, Target::Datetime(*t));
+        retry_startup("seeding the group's start", || async {
+            tokio::task::block_in_place(|| replay::seed(kafka, topic, group, &target))
+        })
+        .await?;
+    }
+
     let assignment = SharedAssignment::default();
+    if let Some(addr) = args.http_addr {
+        let (pool, assignment) = (pool.clone(), assignment.clone());
+        // Ready: the database answers (a pooled connection exists) and partitions are assigned.
+        let ready = std::sync::Arc::new(move || {
+            !pool.is_closed() && pool.size() > 0 && !crate::group::snapshot(&assignment).partitions.is_empty()
+        });
+        tweetpipe_common::observe::serve(addr, ready).await?;
+    }
     let consumer: StreamConsumer<GroupContext> = args
         .kafka
         .client_config(&[
@@ -81,6 +100,10 @@ pub async fn run(
             ("session.timeout.ms", "10000"),
             ("heartbeat.interval.ms", "2000"),
             ("enable.partition.eof", "false"),
+            // Lag for /metrics comes from librdkafka's statistics.
+            ("statistics.interval.ms", "5000"),
+            // Notice added partitions within seconds, not the default five minutes.
+            ("topic.metadata.refresh.interval.ms", "10000"),
         ])
         .set("group.id", &args.group)
         .create_with_context(GroupContext { assignment: assignment.clone() })
@@ -97,6 +120,20 @@ pub async fn run(
         ),
         false => None,
     };
+    // A progress bar of what is left, on a terminal; plain progress log lines otherwise.
+    let progress = match &end {
+        Some(e) => {
+            let bar = indicatif::ProgressBar::new(e.remaining_at_start());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} messages ({per_sec}, eta {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        }
+        None => indicatif::ProgressBar::hidden(),
+    };
     let cache = RecentIds::new(args.dedup_cache);
     let mut pipeline = Pipeline {
         args,
@@ -109,8 +146,10 @@ pub async fn run(
         summary: Summary::default(),
         stop,
         carry: Vec::new(),
+        progress,
     };
     let result = pipeline.run_loop(end).await;
+    pipeline.progress.finish_and_clear();
     signal.abort();
     pipeline.final_commit().await;
     pipeline.consumer.unsubscribe();
@@ -239,6 +278,7 @@ impl Pipeline {
     /// Writes one batch; stores its offsets only once the rows are committed and every dead
     /// letter is acknowledged.
     async fn process(&mut self, messages: &[OwnedMessage], before: &Assignment) -> anyhow::Result<()> {
+        let started = Instant::now();
         let prepared = batch::prepare(messages, &self.rule, &self.cache);
         let Some((outcome, refused)) = self.write(&prepared.rows).await else {
             // Shutdown while the database was unreachable: nothing stored, nothing committed;
@@ -266,6 +306,18 @@ impl Pipeline {
         for row in prepared.rows.iter().filter(|r| !refused_ids.contains(&r.tweet.id)) {
             self.cache.remember(row.tweet.id, metrics(&row.tweet));
         }
+        let dead = (prepared.rejected.len() + refused.len()) as u64;
+        let duplicates =
+            (messages.len() as u64).saturating_sub(outcome.inserted + prepared.music_dropped + dead);
+        metrics::counter!("tweetpipe_consumed_total").increment(messages.len() as u64);
+        metrics::counter!("tweetpipe_upserted_total").increment(outcome.inserted + outcome.updated);
+        metrics::counter!("tweetpipe_inserted_total").increment(outcome.inserted);
+        metrics::counter!("tweetpipe_duplicates_total").increment(duplicates);
+        metrics::counter!("tweetpipe_music_dropped_total").increment(prepared.music_dropped);
+        metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "consumer").increment(dead);
+        metrics::histogram!("tweetpipe_batch_size").record(messages.len() as f64);
+        metrics::histogram!("tweetpipe_batch_seconds").record(started.elapsed().as_secs_f64());
+        self.progress.inc(messages.len() as u64);
         let s = &mut self.summary;
         s.consumed += messages.len() as u64;
         s.music_dropped += prepared.music_dropped;

@@ -3,21 +3,82 @@
 
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use tweetpipe_common::kafka::KafkaArgs;
 use tweetpipe_common::telemetry::LogFormat;
 
 use crate::source::SourceSpec;
 
 #[derive(Debug, Parser)]
-#[command(name = "tweetpipe-producer", version, about = "Push raw tweets into Kafka, keyed by tweet id.")]
+#[command(
+    name = "tweetpipe-producer",
+    version,
+    about = "Push raw tweets into Kafka, keyed by tweet id.",
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Log line format.
-    #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t)]
+    #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t, global = true)]
     pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
     #[command(flatten)]
     pub produce: ProduceArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, describe and grow the topic (partitions bound how many consumers can work).
+    #[command(subcommand)]
+    Topic(TopicCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicCommand {
+    /// Create the topic and its dead-letter topic.
+    Create(TopicCreateArgs),
+    /// Partitions, leaders, high watermarks, and each group's committed offsets and lag.
+    Describe(TopicArgs),
+    /// Grow the topic to N partitions (Kafka cannot shrink a topic).
+    AddPartitions(AddPartitionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TopicArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
+    pub topic: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TopicCreateArgs {
+    #[command(flatten)]
+    pub topic: TopicArgs,
+
+    #[arg(long, default_value_t = 6)]
+    pub partitions: i32,
+
+    /// Replication factor (-1: the broker's default).
+    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+    pub replication_factor: i32,
+
+    /// How long Kafka keeps messages: `7d`, `12h`, `90m`, milliseconds, or `forever`.
+    #[arg(long)]
+    pub retention: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AddPartitionsArgs {
+    #[command(flatten)]
+    pub topic: TopicArgs,
+
+    /// The new total number of partitions.
+    #[arg(long)]
+    pub to: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -69,6 +130,10 @@ pub struct ProduceArgs {
         value_name = "SECONDS"
     )]
     pub flush_timeout_secs: u64,
+
+    /// Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:9090; port 0 picks a free port).
+    #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
+    pub http_addr: Option<std::net::SocketAddr>,
 
     /// Records buffered between the readers and Kafka.
     #[arg(long, hide = true, default_value_t = 4096)]

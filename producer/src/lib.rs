@@ -7,7 +7,8 @@
 //!   on a bounded channel. [`synthetic`] is the seeded demo generator.
 //! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
 //!   the final flush.
-//! - [`summary`]: what a run did, printed at the end.
+//! - [`summary`]: what a run did, printed at the end; the same figures go to `/metrics`.
+//! - [`topic`]: `topic create | describe | add-partitions`.
 //! - [`x`]: the X API v2 sources (filtered stream, recent search).
 //!
 //! [`run`] takes the shutdown future as an argument, so tests can stop it like SIGTERM does.
@@ -17,6 +18,7 @@ pub mod sink;
 pub mod source;
 pub mod summary;
 pub mod synthetic;
+pub mod topic;
 pub mod x;
 
 use std::future::Future;
@@ -26,11 +28,20 @@ use anyhow::Context as _;
 use tweetpipe_common::kafka::{dlq_topic, ensure_topics, TopicSpec};
 use tweetpipe_common::retry::retry_startup;
 
-use crate::cli::{Cli, ProduceArgs};
+use crate::cli::{Cli, Command, ProduceArgs};
 use crate::summary::Summary;
 
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+    if let Some(Command::Topic(command)) = cli.command {
+        return match topic::run(command).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("{e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(cli.produce, shutdown).await {
         Ok(summary) => {
             println!("{summary}");
@@ -60,6 +71,10 @@ pub async fn run(
         retry_startup("creating topics", || ensure_topics(&args.kafka, &topics, spec)).await?;
     }
     let sink = sink::KafkaSink::new(&args, &dlq).context("creating the Kafka producer")?;
+    if let Some(addr) = args.http_addr {
+        // Ready once the topics are there and the producer exists.
+        tweetpipe_common::observe::serve(addr, std::sync::Arc::new(|| true)).await?;
+    }
     let (tx, rx) = tokio::sync::mpsc::channel(args.channel_capacity);
     let stop = source::StopFlag::default();
     let reader = source::spawn_all(

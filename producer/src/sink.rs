@@ -46,14 +46,17 @@ impl ProducerContext for DeliveryContext {
         match result {
             Ok(msg) if msg.topic() == self.dlq_topic => {
                 self.deliveries.dead_letters.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "producer").increment(1);
             }
             Ok(msg) => {
                 self.deliveries.tweets.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("tweetpipe_produced_total").increment(1);
                 let len = msg.payload_len() as u64;
                 self.deliveries.tweet_bytes.fetch_add(len, Ordering::Relaxed);
             }
             Err((e, msg)) => {
                 self.deliveries.failed.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("tweetpipe_delivery_failures_total").increment(1);
                 let key = msg.key().map(String::from_utf8_lossy).unwrap_or_default();
                 tracing::error!(topic = msg.topic(), key = %key, error = %e, "delivery failed");
             }
@@ -91,6 +94,8 @@ impl KafkaSink {
                 // Java's default partitioner: keys land where Java clients would put them.
                 ("partitioner", "murmur2_random"),
                 ("message.timeout.ms", "300000"),
+                // Produce to added partitions within seconds, not the default five minutes.
+                ("topic.metadata.refresh.interval.ms", "10000"),
             ])
             .create_with_context(context)
             .context("invalid Kafka producer configuration")?;
@@ -117,6 +122,7 @@ impl KafkaSink {
                     continue;
                 }
             };
+            metrics::gauge!("tweetpipe_producer_queue_depth").set(rx.len() as f64);
             match record.item {
                 Item::Tweet(tweet) => self.send_tweet(&record.origin, record.line, tweet).await,
                 Item::Control(kind) => {

@@ -90,6 +90,7 @@ pub fn read<R: Read + BufRead>(
     max_line_bytes: usize,
     tx: &Sender<Msg>,
     stop: &StopFlag,
+    progress: &indicatif::ProgressBar,
 ) -> io::Result<ReadStats> {
     let mut lines = Lines { reader, next_number: 0, max: max_line_bytes, replay: VecDeque::new() };
     let mut stats = ReadStats::default();
@@ -103,6 +104,8 @@ pub fn read<R: Read + BufRead>(
         }
         stats.lines += 1;
         stats.bytes += line.len as u64;
+        // For gzip input this counts uncompressed bytes against the compressed size: a guide only.
+        progress.inc(line.len as u64);
         if line.len > max_line_bytes {
             let reject = Reject {
                 payload: Some(line.bytes[..line.bytes.len().min(OVERSIZED_KEEP)].to_vec()),
@@ -202,7 +205,9 @@ mod tests {
 
     fn read_all(input: &[u8], max: usize) -> (Vec<(u64, Item)>, ReadStats) {
         let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-        let stats = read(input, "test".into(), max, &tx, &StopFlag::default()).expect("read");
+        let stats =
+            read(input, "test".into(), max, &tx, &StopFlag::default(), &indicatif::ProgressBar::hidden())
+                .expect("read");
         drop(tx);
         let mut out = Vec::new();
         while let Ok(Msg::Record(r)) = rx.try_recv() {

@@ -140,8 +140,18 @@ pub fn spawn_all(
                     tokio::task::spawn_blocking(move || {
                         let reader = lines::open_file(&path)
                             .with_context(|| format!("cannot open {}", path.display()))?;
-                        lines::read(reader, origin, max_line_bytes, &tx, &stop)
-                            .with_context(|| format!("reading {}", path.display()))
+                        // Bytes of the file on a terminal; hidden (progress log lines instead) otherwise.
+                        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                        let bar = indicatif::ProgressBar::new(size).with_style(
+                            indicatif::ProgressStyle::with_template(
+                                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec}",
+                            )
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                        );
+                        let stats = lines::read(reader, origin, max_line_bytes, &tx, &stop, &bar)
+                            .with_context(|| format!("reading {}", path.display()));
+                        bar.finish_and_clear();
+                        stats
                     })
                     .await
                     .context("file reader panicked")??
@@ -165,7 +175,8 @@ pub fn spawn_all(
                     let (tx, stop) = (tx.clone(), stop.clone());
                     tokio::task::spawn_blocking(move || {
                         let stdin = std::io::stdin().lock();
-                        lines::read(stdin, origin, max_line_bytes, &tx, &stop).context("reading stdin")
+                        let bar = indicatif::ProgressBar::hidden();
+                        lines::read(stdin, origin, max_line_bytes, &tx, &stop, &bar).context("reading stdin")
                     })
                     .await
                     .context("stdin reader panicked")??

@@ -133,6 +133,14 @@ impl XArgs {
 /// Counters of an X source, printed with the summary (`x_connections`, `x_reconnects_http`, …).
 pub type XCounters = BTreeMap<String, u64>;
 
+/// Counts one event in the summary and on `/metrics` (`tweetpipe_<name>_total`; per-rule
+/// counts as `tweetpipe_x_tweets_by_rule_total{tag}`).
 pub fn bump(counters: &mut XCounters, name: &str) {
     *counters.entry(name.to_owned()).or_default() += 1;
+    match name.strip_prefix("x_tweets_rule_") {
+        Some(tag) => {
+            metrics::counter!("tweetpipe_x_tweets_by_rule_total", "tag" => tag.to_owned()).increment(1)
+        }
+        None => metrics::counter!(format!("tweetpipe_{name}_total")).increment(1),
+    }
 }

@@ -1,0 +1,65 @@
+//! `/healthz`, `/readyz` and Prometheus `/metrics` on `--http-addr`.
+//!
+//! Metrics are recorded with the `metrics` facade anywhere in the code and rendered by
+//! `metrics-exporter-prometheus`. Every name starts with `tweetpipe_`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Says whether the process is ready for work (Kafka joined, database reachable, …).
+pub type Readiness = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// Installs the global Prometheus recorder (once per process) and returns its handle.
+pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
+        .context("histogram buckets")?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+#[derive(Clone)]
+struct AppState {
+    metrics: PrometheusHandle,
+    ready: Readiness,
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves until the process ends. Returns the
+/// address actually bound, so several processes can run side by side.
+pub async fn serve(addr: SocketAddr, ready: Readiness) -> anyhow::Result<SocketAddr> {
+    let metrics = install_recorder()?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let bound = listener.local_addr()?;
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(|State(s): State<AppState>| async move { s.metrics.render() }))
+        .with_state(AppState { metrics, ready });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the health and metrics server stopped");
+        }
+    });
+    tracing::info!(addr = %bound, "serving /healthz, /readyz and /metrics");
+    Ok(bound)
+}
+
+async fn readyz(State(s): State<AppState>) -> (StatusCode, &'static str) {
+    if (s.ready)() {
+        (StatusCode::OK, "ready\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n")
+    }
+}

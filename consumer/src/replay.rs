@@ -1,0 +1,224 @@
+//! Replay: moving a group's committed offsets to re-read a topic, and seeding a fresh group's
+//! start for `run --from`.
+//!
+//! Safe by default: `replay` only prints its plan unless `--execute`, and refuses to commit
+//! while the group has active members (they would overwrite the new offsets at their next
+//! commit). Writes are idempotent and newer-wins, so a replay changes the table only where the
+//! topic holds newer data.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
+use rdkafka::{Offset, TopicPartitionList};
+use tweetpipe_common::kafka::KafkaArgs;
+
+use crate::cli::ReplayArgs;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where to move the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Earliest,
+    Datetime(chrono::DateTime<chrono::Utc>),
+    Offsets(BTreeMap<i32, i64>),
+}
+
+impl Target {
+    pub fn from_args(args: &ReplayArgs) -> anyhow::Result<Self> {
+        if args.to.is_some() {
+            return Ok(Self::Earliest);
+        }
+        if let Some(t) = args.to_datetime {
+            return Ok(Self::Datetime(t));
+        }
+        let spec = args.to_offsets.as_deref().unwrap_or_default();
+        let mut offsets = BTreeMap::new();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (p, o) = pair.split_once(':').with_context(|| format!("{pair:?} is not PARTITION:OFFSET"))?;
+            offsets.insert(
+                p.trim().parse().with_context(|| format!("bad partition in {pair:?}"))?,
+                o.trim().parse().with_context(|| format!("bad offset in {pair:?}"))?,
+            );
+        }
+        anyhow::ensure!(!offsets.is_empty(), "--to-offsets needs at least one PARTITION:OFFSET");
+        Ok(Self::Offsets(offsets))
+    }
+}
+
+/// One partition of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub partition: i32,
+    /// The group's committed offset now, if any.
+    pub committed: Option<i64>,
+    pub low: i64,
+    pub high: i64,
+    /// Where the group will resume.
+    pub target: i64,
+}
+
+impl Step {
+    /// Messages the group will read again that it had already read.
+    pub fn reread(&self) -> i64 {
+        self.committed.map_or(0, |c| (c.min(self.high) - self.target).max(0))
+    }
+}
+
+/// A group-bound client that never subscribes: it only reads and commits offsets.
+pub fn admin_consumer(kafka: &KafkaArgs, group: &str) -> anyhow::Result<BaseConsumer> {
+    let mut config = kafka.client_config(&[("enable.auto.commit", "false")]);
+    config.set("group.id", group);
+    config.create().context("creating the Kafka client")
+}
+
+/// Works out, per partition, where `target` puts the group.
+pub fn plan(consumer: &BaseConsumer, topic: &str, target: &Target) -> anyhow::Result<Vec<Step>> {
+    let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).context("reading topic metadata")?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic)
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    if partitions.is_empty() {
+        bail!("topic {topic} does not exist");
+    }
+    let mut tpl = TopicPartitionList::new();
+    for p in &partitions {
+        tpl.add_partition(topic, *p);
+    }
+    let committed = consumer.committed_offsets(tpl, TIMEOUT).context("reading committed offsets")?;
+    let by_time = match target {
+        Target::Datetime(t) => {
+            let mut q = TopicPartitionList::new();
+            for p in &partitions {
+                q.add_partition_offset(topic, *p, Offset::Offset(t.timestamp_millis()))?;
+            }
+            Some(consumer.offsets_for_times(q, TIMEOUT).context("looking up offsets for the time")?)
+        }
+        _ => None,
+    };
+    let mut steps = Vec::new();
+    for p in partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, p, TIMEOUT)?;
+        let committed = committed.find_partition(topic, p).and_then(|e| match e.offset() {
+            Offset::Offset(o) => Some(o),
+            _ => None,
+        });
+        let target = match target {
+            Target::Earliest => low,
+            // No message at or after the time: the end.
+            Target::Datetime(_) => {
+                match by_time.as_ref().and_then(|t| t.find_partition(topic, p)).map(|e| e.offset()) {
+                    Some(Offset::Offset(o)) => o,
+                    _ => high,
+                }
+            }
+            Target::Offsets(map) => match map.get(&p) {
+                Some(o) => (*o).clamp(low, high),
+                None => committed.unwrap_or(low),
+            },
+        };
+        steps.push(Step { partition: p, committed, low, high, target });
+    }
+    Ok(steps)
+}
+
+/// The plan as a table.
+pub fn render(topic: &str, group: &str, steps: &[Step]) -> String {
+    let mut out = format!("topic {topic}, group {group}\n");
+    let _ = writeln!(
+        out,
+        "{:>9} {:>12} {:>12} {:>12} {:>10}",
+        "partition", "committed", "target", "end", "re-read"
+    );
+    for s in steps {
+        let committed = s.committed.map_or("-".to_owned(), |c| c.to_string());
+        let _ = writeln!(
+            out,
+            "{:>9} {committed:>12} {:>12} {:>12} {:>10}",
+            s.partition,
+            s.target,
+            s.high,
+            s.reread()
+        );
+    }
+    let total: i64 = steps.iter().map(Step::reread).sum();
+    let _ = writeln!(out, "messages to re-read: {total}");
+    out
+}
+
+/// Commits the plan's targets, refusing while the group has active members.
+pub fn execute(consumer: &BaseConsumer, topic: &str, group: &str, steps: &[Step]) -> anyhow::Result<()> {
+    let members = active_members(consumer, group)?;
+    if members > 0 {
+        bail!(
+            "group {group} has {members} active member(s): stop its consumers first (e.g. scale the \
+             Deployment to 0), then run the replay again"
+        );
+    }
+    let mut tpl = TopicPartitionList::new();
+    for s in steps {
+        tpl.add_partition_offset(topic, s.partition, Offset::Offset(s.target))?;
+    }
+    consumer.commit(&tpl, CommitMode::Sync).context("committing the new offsets")?;
+    Ok(())
+}
+
+/// Members of `group` now (0 for an empty or unknown group).
+pub fn active_members(consumer: &BaseConsumer, group: &str) -> anyhow::Result<usize> {
+    let groups = consumer.fetch_group_list(Some(group), TIMEOUT).context("describing the group")?;
+    Ok(groups.groups().iter().filter(|g| g.name() == group).map(|g| g.members().len()).sum())
+}
+
+/// `tweetpipe-consumer replay`.
+pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
+    let target = Target::from_args(args)?;
+    let consumer = admin_consumer(&args.kafka, &args.group)?;
+    let steps = plan(&consumer, &args.topic, &target)?;
+    print!("{}", render(&args.topic, &args.group, &steps));
+    if args.execute {
+        execute(&consumer, &args.topic, &args.group, &steps)?;
+        println!("committed: group {} resumes at the targets above", args.group);
+    } else {
+        println!("dry run: nothing changed (add --execute to commit the targets)");
+    }
+    Ok(())
+}
+
+/// `run --from`: commits the start for partitions the group has never committed, so a fresh
+/// backfill group begins there; partitions with commits resume where they were.
+pub fn seed(kafka: &KafkaArgs, topic: &str, group: &str, target: &Target) -> anyhow::Result<()> {
+    let consumer = admin_consumer(kafka, group)?;
+    let steps: Vec<Step> =
+        plan(&consumer, topic, target)?.into_iter().filter(|s| s.committed.is_none()).collect();
+    if steps.is_empty() {
+        tracing::info!(group, "the group has committed offsets; --from ignored, resuming");
+        return Ok(());
+    }
+    match execute(&consumer, topic, group, &steps) {
+        Ok(()) => tracing::info!(group, partitions = steps.len(), "fresh group seeded at --from"),
+        // Another member of the same fresh group got there first and is running: it seeded.
+        Err(e) => {
+            tracing::info!(group, error = %format!("{e:#}"), "not seeding; the group is already active")
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reread_counts_only_what_was_read_before() {
+        let s = Step { partition: 0, committed: Some(100), low: 0, high: 120, target: 40 };
+        assert_eq!(s.reread(), 60);
+        assert_eq!(Step { committed: None, ..s.clone() }.reread(), 0);
+        assert_eq!(Step { target: 110, ..s }.reread(), 0, "moving forward re-reads nothing");
+    }
+}
