@@ -18,7 +18,10 @@ pub enum LogFormat {
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rdkafka=warn,sqlx=warn"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal as _;
+    // Colours only for a person at a terminal; files and log collectors get plain text.
+    let builder =
+        fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
     // A second init (tests that run a binary's `main` logic twice) is not an error worth dying for.
     let _ = match format {
         LogFormat::Text => builder.with_target(false).try_init(),

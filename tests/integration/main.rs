@@ -2,7 +2,9 @@
 
 mod corpus;
 mod dead_letters;
+mod observe;
 mod pipeline;
+mod replay;
 mod scaling;
 mod secrets;
 mod x_api;

@@ -50,3 +50,81 @@ async fn three_consumers_on_six_partitions_equal_one_consumer() {
     ctx.cleanup().await;
     single.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn consumers_scale_one_three_six_a_seventh_idles_and_added_partitions_are_picked_up() {
+    use tweetpipe_tests::faults::{sigterm, Logged};
+    use tweetpipe_tests::{owned_partitions, wait_until};
+    const LIMIT: Duration = Duration::from_secs(240);
+
+    let ctx = TestContext::new("scale").await.expect("context");
+    let args = SyntheticArgs { count: 40_000, rate: 0.0, duplicate_share: 0.1, music_share: 0.05, seed: 61 };
+    let mut create = ctx.producer();
+    create.args(["topic", "create", "--partitions", "6"]);
+    let created = tweetpipe_tests::run(&mut create, LIMIT);
+    assert!(created.status.success());
+    let producer = ctx
+        .producer()
+        .args(synthetic_flags(&args))
+        .args(["--rate", "2000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+
+    let mut members: Vec<Logged> = Vec::new();
+    for (target, name) in [(1, "one"), (3, "three"), (6, "six")] {
+        while members.len() < target {
+            members.push(Logged::spawn(ctx.consumer(), &format!("scale_{name}_{}", members.len())));
+        }
+        // Every member owns partitions, and together they own all six exactly once.
+        wait_until(LIMIT, &format!("{target} members sharing the partitions"), || async {
+            let owned: Vec<Vec<i32>> =
+                members.iter().filter_map(|m| owned_partitions(&m.log_text())).collect();
+            let mut all: Vec<i32> = owned.iter().flatten().copied().collect();
+            all.sort();
+            owned.len() == target && owned.iter().all(|o| !o.is_empty()) && all == [0, 1, 2, 3, 4, 5]
+        })
+        .await;
+    }
+    // A seventh member has nothing to do, and does no harm.
+    let seventh = Logged::spawn(ctx.consumer(), "scale_seventh");
+    wait_until(LIMIT, "the seventh member to join", || async {
+        seventh.log_text().contains("joined consumer group")
+    })
+    .await;
+
+    // Partitions added while tweets flow: new keys land there, and a member consumes them.
+    let mut grow = ctx.producer();
+    grow.args(["topic", "add-partitions", "--to", "8"]);
+    assert!(tweetpipe_tests::run(&mut grow, LIMIT).status.success());
+    wait_until(LIMIT, "tweets in the new partitions, consumed", || async {
+        let o = committed_and_ends(&ctx.topic, &ctx.group).unwrap_or_default();
+        [6, 7].iter().all(|p| o.get(p).is_some_and(|(committed, end)| *end > 0 && *committed > 0))
+    })
+    .await;
+    summary(&wait_output(producer, LIMIT));
+
+    let want = expected_rows(&args);
+    wait_until(LIMIT, "every row stored", || async { ctx.row_count().await == want.len() as i64 }).await;
+    assert!(
+        owned_partitions(&seventh.log_text()).unwrap_or_default().len() <= 2,
+        "with 8 partitions and 7 members nobody owns more than 2"
+    );
+    members.push(seventh);
+    for m in &members {
+        sigterm(&m.child);
+    }
+    for m in members {
+        let out = wait_output(m.child, LIMIT);
+        assert!(out.status.success(), "{}", std::fs::read_to_string(&m.log).unwrap_or_default());
+    }
+    summary(&tweetpipe_tests::run(ctx.consumer().arg("--exit-at-end"), LIMIT));
+    assert_eq!(table(&ctx).await, want, "the table equals a single consumer's");
+    let offsets = committed_and_ends(&ctx.topic, &ctx.group).expect("offsets");
+    assert_eq!(offsets.len(), 8);
+    for (p, (committed, end)) in offsets {
+        assert_eq!(committed, end, "partition {p} consumed to its end");
+    }
+    ctx.cleanup().await;
+}

@@ -274,3 +274,24 @@ pub async fn produce_raw(topic: &str, records: &[(Option<&str>, &[u8])]) -> anyh
     }
     Ok(())
 }
+
+/// A plain HTTP GET on loopback: (status, body).
+pub fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((status, body))
+}
+
+/// The partitions a consumer owns now, from the last assignment line of its log.
+pub fn owned_partitions(log: &str) -> Option<Vec<i32>> {
+    let line =
+        log.lines().rev().find(|l| l.contains("partitions assigned") || l.contains("partitions revoked"))?;
+    let set = line.split("now={").nth(1)?.split('}').next()?;
+    Some(set.split(',').filter_map(|p| p.trim().parse().ok()).collect())
+}

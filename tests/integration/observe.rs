@@ -1,0 +1,65 @@
+//! `/healthz`, `/readyz` and `/metrics` of a running consumer.
+
+use std::time::Duration;
+
+use tweetpipe_tests::faults::{sigterm, Logged};
+use tweetpipe_tests::{http_get, summary, wait_output, wait_until, TestContext};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn metric(body: &str, name: &str) -> f64 {
+    body.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
+    let ctx = TestContext::new("observe").await.expect("context");
+    summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "2000", "--seed", "71"]), LIMIT));
+    let mut cmd = ctx.consumer();
+    cmd.args(["--http-addr", "127.0.0.1:0"]);
+    let consumer = Logged::spawn(cmd, "observe");
+    let mut addr = String::new();
+    wait_until(LIMIT, "the metrics server address in the log", || {
+        let log = consumer.log_text();
+        let found = log
+            .lines()
+            .find(|l| l.contains("serving /healthz"))
+            .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")).map(str::to_owned));
+        if let Some(a) = found {
+            addr = a;
+        }
+        let ok = !addr.is_empty();
+        async move { ok }
+    })
+    .await;
+    assert_eq!(http_get(&addr, "/healthz").expect("healthz").0, 200);
+    wait_until(LIMIT, "ready (partitions assigned)", || async {
+        http_get(&addr, "/readyz").is_ok_and(|r| r.0 == 200)
+    })
+    .await;
+    wait_until(LIMIT, "the consumed counter to reach 2000", || async {
+        http_get(&addr, "/metrics").is_ok_and(|(_, body)| metric(&body, "tweetpipe_consumed_total") >= 2000.0)
+    })
+    .await;
+    let (_, body) = http_get(&addr, "/metrics").expect("metrics");
+    assert!(metric(&body, "tweetpipe_inserted_total") > 0.0);
+    assert!(metric(&body, "tweetpipe_music_dropped_total") > 0.0);
+    assert!(body.contains("tweetpipe_batch_seconds_bucket"));
+
+    // More tweets: the counters move.
+    summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "500", "--seed", "72"]), LIMIT));
+    wait_until(LIMIT, "the consumed counter to move", || async {
+        http_get(&addr, "/metrics").is_ok_and(|(_, body)| metric(&body, "tweetpipe_consumed_total") >= 2500.0)
+    })
+    .await;
+    wait_until(LIMIT, "the lag gauge", || async {
+        http_get(&addr, "/metrics").is_ok_and(|(_, body)| body.contains("tweetpipe_consumer_lag{"))
+    })
+    .await;
+    sigterm(&consumer.child);
+    assert!(wait_output(consumer.child, LIMIT).status.success());
+    ctx.cleanup().await;
+}
