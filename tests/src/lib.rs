@@ -1,11 +1,11 @@
 //! Helpers for the integration tests: a fresh topic, group and database per test, the real
 //! binaries spawned as child processes, and waits on conditions with deadlines (never sleeps).
 //!
-//! The stack must be up (`deploy/local/stack.sh up`); `KAFKA_BOOTSTRAP_SERVERS` and
-//! `DATABASE_URL` point elsewhere when set.
+//! Kafka and PostgreSQL come from [`fixture`]: the environment, the local stack, or containers.
 
 pub mod expect;
 pub mod faults;
+pub mod fixture;
 pub mod xmock;
 
 use std::collections::BTreeMap;
@@ -22,12 +22,11 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 pub fn brokers() -> String {
-    std::env::var("KAFKA_BOOTSTRAP_SERVERS").unwrap_or_else(|_| "localhost:9092".to_owned())
+    fixture::endpoints().brokers.clone()
 }
 
 fn admin_database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://tweetpipe:tweetpipe@localhost:5432/tweetpipe".to_owned())
+    fixture::endpoints().database_url.clone()
 }
 
 /// The real tweet files, when the test command says where they are.
