@@ -23,6 +23,9 @@ pub enum Item {
     Tweet(TweetMessage),
     /// A notice that is not a tweet: logged and counted by kind.
     Control(&'static str),
+    /// X says this tweet was deleted (a v1.1 `delete` notice, a compliance `delete` event):
+    /// produced as a tombstone, so the consumer deletes the row.
+    Delete(i64),
     /// Input that cannot become a tweet, for the dead-letter topic.
     Reject(Reject),
 }
@@ -148,12 +151,22 @@ fn classify_single(value: Value, raw: Option<&[u8]>) -> Item {
 
 /// An object without `data` or `statuses`: a notice, a v1.1 status or a bare v2 tweet.
 fn classify_object(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
+    if let Some(status) = obj.get("delete").and_then(|d| d.get("status")).and_then(Value::as_object) {
+        if !has_text(&obj) {
+            return v1_id(status).map_or(Item::Control("delete"), Item::Delete);
+        }
+    }
     for (key, kind) in V1_NOTICES {
         if obj.contains_key(*key) && !obj.contains_key("text") && !obj.contains_key("full_text") {
             return Item::Control(kind);
         }
     }
     if obj.get("action").is_some_and(Value::is_string) && !has_text(&obj) {
+        if obj.get("action").and_then(Value::as_str) == Some("delete") {
+            if let Ok(id) = v2_id(&obj) {
+                return Item::Delete(id);
+            }
+        }
         return Item::Control("compliance");
     }
     if obj.contains_key("errors") && !has_text(&obj) {
@@ -490,9 +503,9 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("", "keep_alive"),
             ("\r\n", "keep_alive"),
-            (r#"{"delete":{"status":{"id":1,"id_str":"1"}}}"#, "delete"),
+            (r#"{"delete":{"status":{}}}"#, "delete"),
             (r#"{"limit":{"track":5}}"#, "limit"),
-            (r#"{"id":"1170025343920402432","action":"delete","reason":"protected"}"#, "compliance"),
+            (r#"{"id":"1170025343920402432","action":"scrub_geo"}"#, "compliance"),
             (
                 r#"{"errors":[{"title":"operational-disconnect","type":"https://api.twitter.com/2/problems/operational-disconnect"}]}"#,
                 "operational_disconnect",
@@ -503,6 +516,18 @@ mod tests {
         for (input, kind) in cases {
             assert_eq!(classify_bytes(input.as_bytes()), vec![Item::Control(kind)], "{input:?}");
         }
+    }
+
+    #[test]
+    fn deletions_become_tombstones() {
+        assert_eq!(
+            classify_bytes(br#"{"delete":{"status":{"id":5,"id_str":"5","user_id":1}}}"#),
+            vec![Item::Delete(5)]
+        );
+        assert_eq!(
+            classify_bytes(br#"{"id":"1170025343920402432","action":"delete","reason":"protected"}"#),
+            vec![Item::Delete(1_170_025_343_920_402_432)]
+        );
     }
 
     #[test]

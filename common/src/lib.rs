@@ -6,17 +6,21 @@
 //! - [`envelope`]: the producer's side: turn any input document (v1.1 statuses, v2 pages, v2
 //!   stream lines) into one Kafka message per tweet, control notices, or rejects with a reason.
 //! - [`tweet`]: the consumer's side: one Kafka message in, one flat [`tweet::Tweet`] record out.
-//! - [`music`]: the rule that drops music tweets.
+//! - [`music`]: the rule that drops music tweets; [`filter`]: named filter rules built on it.
+//! - [`content`]: text fingerprints for content de-duplication. [`pseudonym`]: keyed pseudonyms.
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
 //! - [`telemetry`]: logging set-up. [`shutdown`]: the SIGTERM / Ctrl-C future.
 //! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`.
 //! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
 
+pub mod content;
 pub mod envelope;
+pub mod filter;
 pub mod id;
 pub mod kafka;
 pub mod music;
 pub mod observe;
+pub mod pseudonym;
 pub mod redact;
 pub mod retry;
 pub mod shutdown;

@@ -61,14 +61,14 @@ impl MusicRule {
 }
 
 /// NFKC, then full Unicode case folding, then NFKC again (folding can denormalise).
-fn fold(text: &str) -> String {
+pub fn fold(text: &str) -> String {
     let nfkc: String = text.nfkc().collect();
     let folded = caseless::default_case_fold_str(&nfkc);
     folded.nfkc().collect()
 }
 
 /// Maximal runs of alphanumeric characters.
-fn runs(text: &str) -> impl Iterator<Item = &str> {
+pub fn runs(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|r| !r.is_empty())
 }
 

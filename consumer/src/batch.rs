@@ -1,10 +1,14 @@
-//! One batch of Kafka messages into rows: parse, drop music tweets, collapse duplicate ids
-//! (keeping the newest copy), and skip copies the cache knows to be stale.
+//! One batch of Kafka messages into rows: parse, apply the filter rules (music by default),
+//! pseudonymise, fingerprint, collapse duplicate ids (keeping the newest copy), and skip copies
+//! the cache knows to be stale. Tombstones (no value) are deletions.
 
 use std::collections::HashMap;
 
 use rdkafka::message::{Message as _, OwnedMessage};
-use tweetpipe_common::music::MusicRule;
+use tweetpipe_common::content::fingerprint;
+use tweetpipe_common::filter::{FilterMode, Filters};
+use tweetpipe_common::id::parse_id_str;
+use tweetpipe_common::pseudonym::Pseudonymizer;
 use tweetpipe_common::tweet;
 
 use crate::db::upsert::Row;
@@ -25,9 +29,22 @@ pub struct Prepared {
     /// One row per distinct id, the newest copy of each.
     pub rows: Vec<Row>,
     pub rejected: Vec<Rejected>,
+    /// Ids X deleted (tombstones in this batch).
+    pub deletes: Vec<i64>,
+    /// Tweets dropped by a filter rule (mode `drop`), in all.
     pub music_dropped: u64,
+    /// Per rule: tweets it dropped or flagged.
+    pub by_rule: HashMap<String, u64>,
+    /// Tweets stored with a matched rule (mode `flag`).
+    pub flagged: u64,
     /// Copies that were not written: collapsed within the batch or known stale.
     pub duplicates: u64,
+}
+
+/// What shapes rows beyond parsing.
+pub struct Shaping<'a> {
+    pub filters: &'a Filters,
+    pub pseudonyms: Option<&'a Pseudonymizer>,
 }
 
 pub fn metrics(t: &tweet::Tweet) -> Metrics {
@@ -42,20 +59,23 @@ pub fn has_nul(json: &[u8]) -> bool {
         .any(|(i, w)| w == needle && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
 }
 
-pub fn prepare(messages: &[OwnedMessage], rule: &MusicRule, cache: &RecentIds) -> Prepared {
+pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>, cache: &RecentIds) -> Prepared {
     let mut out = Prepared::default();
     // Id -> position in out.rows, to collapse duplicates within the batch.
     let mut by_id: HashMap<i64, usize> = HashMap::with_capacity(messages.len());
     for (index, msg) in messages.iter().enumerate() {
         let Some(payload) = msg.payload() else {
-            out.rejected.push(Rejected {
-                index,
-                class: "empty_value",
-                message: "message has no value".into(),
-            });
+            match msg.key().and_then(|k| std::str::from_utf8(k).ok()).map(parse_id_str) {
+                Some(Ok(id)) => out.deletes.push(id),
+                _ => out.rejected.push(Rejected {
+                    index,
+                    class: "invalid_tombstone",
+                    message: "a message without a value (a deletion) needs a tweet id as its key".into(),
+                }),
+            }
             continue;
         };
-        let parsed = match tweet::parse(payload) {
+        let mut parsed = match tweet::parse(payload) {
             Ok(t) => t,
             Err(e) => {
                 out.rejected.push(Rejected { index, class: e.class(), message: e.to_string() });
@@ -70,18 +90,34 @@ pub fn prepare(messages: &[OwnedMessage], rule: &MusicRule, cache: &RecentIds) -
             });
             continue;
         }
-        if rule.matches(parsed.rule_text()) {
-            out.music_dropped += 1;
-            continue;
+        let matched = shaping.filters.first_match(parsed.rule_text()).map(str::to_owned);
+        if let Some(rule) = &matched {
+            *out.by_rule.entry(rule.clone()).or_default() += 1;
+            if shaping.filters.mode == FilterMode::Drop {
+                out.music_dropped += 1;
+                continue;
+            }
+            out.flagged += 1;
         }
         let m = metrics(&parsed);
         if cache.is_stale(parsed.id, &m) {
             out.duplicates += 1;
             continue;
         }
-        // The payload parsed as JSON, so it is UTF-8.
-        let raw = String::from_utf8_lossy(payload).into_owned();
-        let row = Row { tweet: parsed, raw, partition: msg.partition(), offset: msg.offset() };
+        let raw = match shaping.pseudonyms {
+            Some(p) => pseudonymise(p, &mut parsed, payload),
+            // The payload parsed as JSON, so it is UTF-8.
+            None => String::from_utf8_lossy(payload).into_owned(),
+        };
+        let content_hash = fingerprint(&parsed.text);
+        let row = Row {
+            tweet: parsed,
+            raw,
+            partition: msg.partition(),
+            offset: msg.offset(),
+            content_hash,
+            matched_rule: matched,
+        };
         match by_id.get(&row.tweet.id) {
             Some(&at) => {
                 out.duplicates += 1;
@@ -97,7 +133,25 @@ pub fn prepare(messages: &[OwnedMessage], rule: &MusicRule, cache: &RecentIds) -
             }
         }
     }
+    if !out.deletes.is_empty() {
+        // A deletion in the batch wins over any copy of the tweet in it.
+        out.rows.retain(|r| !out.deletes.contains(&r.tweet.id));
+    }
     out
+}
+
+/// Replaces the identifying fields in the record and in its raw JSON.
+fn pseudonymise(p: &Pseudonymizer, tweet: &mut tweet::Tweet, payload: &[u8]) -> String {
+    tweet.username = tweet.username.as_deref().map(|u| p.pseudonym(u));
+    tweet.location = tweet.location.as_deref().map(|l| p.pseudonym(l));
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(mut v) => {
+            p.rewrite(&mut v);
+            v.to_string()
+        }
+        // Parsed a moment ago; cannot fail. Never store the cleartext, even so.
+        Err(_) => "{}".to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -117,9 +171,25 @@ mod tests {
         )
     }
 
+    fn tombstone(offset: i64, key: &str) -> OwnedMessage {
+        OwnedMessage::new(
+            None,
+            Some(key.as_bytes().to_vec()),
+            "t".into(),
+            Timestamp::NotAvailable,
+            0,
+            offset,
+            None,
+        )
+    }
+
     fn line(id: &str, text: &str, retweets: i64) -> String {
         serde_json::json!({"data": {"id": id, "text": text, "public_metrics": {"retweet_count": retweets}}})
             .to_string()
+    }
+
+    fn music() -> Filters {
+        Filters::new(&["music".into()], None, FilterMode::Drop).expect("rules")
     }
 
     #[test]
@@ -132,14 +202,28 @@ mod tests {
             msg(4, "{not json"),
             msg(5, &line("3", "c", 0)),
         ];
-        let p = prepare(&batch, &MusicRule::default(), &RecentIds::new(10));
+        let filters = music();
+        let p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None }, &RecentIds::new(10));
         let ids: Vec<(i64, i64)> = p.rows.iter().map(|r| (r.tweet.id, r.tweet.retweet_count)).collect();
         assert_eq!(ids, [(1, 9), (3, 0)]);
         assert_eq!(p.duplicates, 2);
         assert_eq!(p.music_dropped, 1);
+        assert_eq!(p.by_rule["music"], 1);
         assert_eq!(p.rejected.len(), 1);
         assert_eq!(p.rejected[0].index, 4);
         assert_eq!(p.rejected[0].class, "invalid_json");
+    }
+
+    #[test]
+    fn flag_mode_keeps_and_marks_and_tombstones_delete() {
+        let filters = Filters::new(&["music".into()], None, FilterMode::Flag).expect("rules");
+        let batch =
+            vec![msg(0, &line("2", "I love #music", 0)), msg(1, &line("3", "x", 0)), tombstone(2, "3")];
+        let p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None }, &RecentIds::new(10));
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].matched_rule.as_deref(), Some("music"));
+        assert_eq!(p.flagged, 1);
+        assert_eq!(p.deletes, [3]);
     }
 
     #[test]
@@ -154,8 +238,9 @@ mod tests {
     fn cached_stale_copies_are_skipped() {
         let mut cache = RecentIds::new(10);
         cache.remember(1, [5, -1, -1, -1]);
-        let p =
-            prepare(&[msg(0, &line("1", "a", 5)), msg(1, &line("1", "a", 6))], &MusicRule::default(), &cache);
+        let filters = music();
+        let shaping = Shaping { filters: &filters, pseudonyms: None };
+        let p = prepare(&[msg(0, &line("1", "a", 5)), msg(1, &line("1", "a", 6))], &shaping, &cache);
         assert_eq!(p.rows.len(), 1);
         assert_eq!(p.rows[0].tweet.retweet_count, 6);
         assert_eq!(p.duplicates, 1);

@@ -30,6 +30,9 @@ pub enum Command {
     /// Move a group's committed offsets back (or forward) to replay a topic. A dry run unless
     /// --execute; refuses while the group has active members.
     Replay(ReplayArgs),
+    /// The tweet count: seen, stored, duplicates, filtered (music), deleted, overall and per
+    /// hour or day.
+    Stats(StatsArgs),
 }
 
 /// `tweetpipe-consumer replay`.
@@ -60,6 +63,25 @@ pub struct ReplayArgs {
     /// Commit the targets. Without it, only print what would happen.
     #[arg(long)]
     pub execute: bool,
+}
+
+/// How duplicates are recognised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dedup {
+    #[default]
+    Id,
+    Content,
+}
+
+/// `tweetpipe-consumer stats`.
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Rows per hour or per day (the total comes first either way).
+    #[arg(long, value_parser = ["hour", "day"], default_value = "day")]
+    pub by: String,
 }
 
 /// Where a fresh group starts (`run --from`).
@@ -155,14 +177,42 @@ pub struct RunArgs {
     #[arg(long, env = "TWEETPIPE_DEDUP_CACHE", default_value_t = 200_000)]
     pub dedup_cache: usize,
 
-    /// Terms that make a tweet a music tweet (comma-separated or repeated).
+    /// Filter rules: words, phrases or `#hashtags` (comma-separated or repeated). The default
+    /// drops music tweets.
     #[arg(
-        long = "music-term",
-        env = "TWEETPIPE_MUSIC_TERMS",
+        long = "filter-term",
+        visible_alias = "music-term",
+        env = "TWEETPIPE_FILTER_TERMS",
         value_delimiter = ',',
         default_value = "music"
     )]
-    pub music_terms: Vec<String>,
+    pub filter_terms: Vec<String>,
+
+    /// A file of further filter terms, one a line (`# ` or `//` start a comment).
+    #[arg(long = "filter-file", env = "TWEETPIPE_FILTER_FILE", value_name = "PATH")]
+    pub filter_file: Option<std::path::PathBuf>,
+
+    /// `drop` matched tweets, or `flag` them (stored, with the rule in `matched_rule`).
+    #[arg(long = "filter-mode", env = "TWEETPIPE_FILTER_MODE", value_enum, default_value_t)]
+    pub filter_mode: tweetpipe_common::filter::FilterMode,
+
+    /// `id`: one row per tweet id. `content`: also link tweets whose normalised text repeats an
+    /// earlier tweet's (retweets, copy-paste spam) to it in `duplicate_of`.
+    #[arg(long, env = "TWEETPIPE_DEDUP", value_enum, default_value_t)]
+    pub dedup: Dedup,
+
+    /// Replace usernames, display names and locations with keyed pseudonyms (HMAC-SHA256) before
+    /// anything is stored. The key comes from TWEETPIPE_PSEUDONYM_KEY or --pseudonym-key-file.
+    #[arg(long, env = "TWEETPIPE_PSEUDONYMIZE")]
+    pub pseudonymize: bool,
+
+    /// File holding the pseudonym key (a mounted Secret).
+    #[arg(long = "pseudonym-key-file", env = "TWEETPIPE_PSEUDONYM_KEY_FILE", value_name = "PATH")]
+    pub pseudonym_key_file: Option<std::path::PathBuf>,
+
+    /// The pseudonym key itself; set TWEETPIPE_PSEUDONYM_KEY rather than a flag.
+    #[arg(long = "pseudonym-key", env = "TWEETPIPE_PSEUDONYM_KEY", hide = true, hide_env_values = true)]
+    pub pseudonym_key: Option<secrecy::SecretString>,
 
     /// Consume until every assigned partition reaches the end seen at start, commit, and exit.
     #[arg(long, env = "TWEETPIPE_EXIT_AT_END")]

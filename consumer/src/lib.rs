@@ -33,12 +33,34 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+/// `tweetpipe-consumer stats`.
+async fn print_stats(args: &cli::StatsArgs) -> anyhow::Result<()> {
+    let pool = db::connect(&args.database).await?;
+    db::migrate(&pool).await?;
+    let (total, rows) = db::counts::stats(&pool, args.by == "day").await?;
+    println!(
+        "{:<16} {:>10} {:>10} {:>11} {:>9} {:>9} {:>8} {:>8} {:>8}",
+        args.by, "seen", "unique", "duplicates", "content", "filtered", "flagged", "deleted", "dead"
+    );
+    for (label, seen, stored, dups, content, filtered, flagged, deleted, dead) in
+        std::iter::once(total).chain(rows)
+    {
+        println!(
+            "{label:<16} {seen:>10} {stored:>10} {dups:>11} {content:>9} {filtered:>9} {flagged:>8} {deleted:>8} {dead:>8}"
+        );
+    }
+    println!("(unique = rows stored now; filtered = dropped by the filter rules, music by default)");
+    pool.close().await;
+    Ok(())
+}
+
 /// Runs the command line and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => pipeline::run(args, shutdown).await.map(|summary| println!("{summary}")),
         Command::Migrate(args) => db::migrate_only(&args).await,
         Command::Replay(args) => tokio::task::block_in_place(|| replay::run(&args)),
+        Command::Stats(args) => print_stats(&args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

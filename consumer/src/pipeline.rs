@@ -11,12 +11,14 @@ use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::TopicPartitionList;
 use sqlx::PgPool;
 use tokio::sync::watch;
+use tweetpipe_common::filter::Filters;
 use tweetpipe_common::kafka::{ensure_topics, TopicSpec};
-use tweetpipe_common::music::MusicRule;
+use tweetpipe_common::pseudonym::Pseudonymizer;
 use tweetpipe_common::retry::retry_startup;
 
-use crate::batch::{self, metrics};
-use crate::cli::{RunArgs, StartAt};
+use crate::batch::{self, metrics, Shaping};
+use crate::cli::{Dedup, RunArgs, StartAt};
+use crate::db::counts::{self, BatchCounts};
 use crate::db::errors::{is_record_error, is_transient};
 use crate::db::upsert::{self, Outcome, Row};
 use crate::db::{self};
@@ -39,7 +41,8 @@ struct Pipeline {
     assignment: SharedAssignment,
     pool: PgPool,
     dead: DeadLetters,
-    rule: MusicRule,
+    filters: Filters,
+    pseudonyms: Option<Pseudonymizer>,
     cache: RecentIds,
     summary: Summary,
     /// Becomes true on SIGTERM / Ctrl-C.
@@ -57,7 +60,15 @@ pub async fn run(
     args: RunArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Summary> {
-    let rule = MusicRule::new(&args.music_terms)?;
+    let filter_file = match &args.filter_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the filter file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let filters = Filters::new(&args.filter_terms, filter_file.as_deref(), args.filter_mode)?;
+    let pseudonyms = if args.pseudonymize { Some(Pseudonymizer::new(pseudonym_key(&args)?)?) } else { None };
     let (stop_tx, stop) = watch::channel(false);
     let signal = tokio::spawn(async move {
         shutdown.await;
@@ -141,7 +152,8 @@ pub async fn run(
         assignment,
         pool,
         dead,
-        rule,
+        filters,
+        pseudonyms,
         cache,
         summary: Summary::default(),
         stop,
@@ -156,7 +168,7 @@ pub async fn run(
     pipeline.pool.close().await;
     result?;
     let s = &mut pipeline.summary;
-    s.duplicates = s.consumed.saturating_sub(s.inserted + s.music_dropped + s.dead_lettered);
+    s.duplicates = s.consumed.saturating_sub(s.inserted + s.music_dropped + s.dead_lettered + s.deleted);
     s.upserted = s.inserted + s.updated;
     Ok(pipeline.summary)
 }
@@ -279,8 +291,9 @@ impl Pipeline {
     /// letter is acknowledged.
     async fn process(&mut self, messages: &[OwnedMessage], before: &Assignment) -> anyhow::Result<()> {
         let started = Instant::now();
-        let prepared = batch::prepare(messages, &self.rule, &self.cache);
-        let Some((outcome, refused)) = self.write(&prepared.rows).await else {
+        let shaping = Shaping { filters: &self.filters, pseudonyms: self.pseudonyms.as_ref() };
+        let prepared = batch::prepare(messages, &shaping, &self.cache);
+        let Some((outcome, refused, deleted)) = self.write(&prepared.rows, &prepared.deletes).await else {
             // Shutdown while the database was unreachable: nothing stored, nothing committed;
             // the batch is read again after restart.
             return Ok(());
@@ -307,13 +320,31 @@ impl Pipeline {
             self.cache.remember(row.tweet.id, metrics(&row.tweet));
         }
         let dead = (prepared.rejected.len() + refused.len()) as u64;
-        let duplicates =
-            (messages.len() as u64).saturating_sub(outcome.inserted + prepared.music_dropped + dead);
+        let duplicates = (messages.len() as u64)
+            .saturating_sub(outcome.inserted + prepared.music_dropped + dead + prepared.deletes.len() as u64);
         metrics::counter!("tweetpipe_consumed_total").increment(messages.len() as u64);
         metrics::counter!("tweetpipe_upserted_total").increment(outcome.inserted + outcome.updated);
         metrics::counter!("tweetpipe_inserted_total").increment(outcome.inserted);
         metrics::counter!("tweetpipe_duplicates_total").increment(duplicates);
         metrics::counter!("tweetpipe_music_dropped_total").increment(prepared.music_dropped);
+        metrics::counter!("tweetpipe_deleted_total").increment(deleted);
+        metrics::counter!("tweetpipe_content_duplicates_total").increment(outcome.content_duplicates);
+        for (rule, n) in &prepared.by_rule {
+            metrics::counter!("tweetpipe_filtered_total", "rule" => rule.clone()).increment(*n);
+        }
+        let batch_counts = BatchCounts {
+            seen: messages.len() as i64,
+            duplicates: duplicates as i64,
+            content_duplicates: outcome.content_duplicates as i64,
+            filtered: prepared.music_dropped as i64,
+            flagged: prepared.flagged as i64,
+            deleted: prepared.deletes.len() as i64,
+            dead_lettered: dead as i64,
+        };
+        // Event counts are a report, not data: a failure here is logged, not retried.
+        if let Err(e) = counts::record(&self.pool, &batch_counts).await {
+            tracing::warn!(error = %e, "could not record the batch's counts");
+        }
         metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "consumer").increment(dead);
         metrics::histogram!("tweetpipe_batch_size").record(messages.len() as f64);
         metrics::histogram!("tweetpipe_batch_seconds").record(started.elapsed().as_secs_f64());
@@ -324,6 +355,12 @@ impl Pipeline {
         s.dead_lettered += (prepared.rejected.len() + refused.len()) as u64;
         s.inserted += outcome.inserted;
         s.updated += outcome.updated;
+        s.deleted += prepared.deletes.len() as u64;
+        s.content_duplicates += outcome.content_duplicates;
+        s.flagged += prepared.flagged;
+        for (rule, n) in prepared.by_rule {
+            *s.by_rule.entry(rule).or_default() += n;
+        }
         s.batches += 1;
         Ok(())
     }
@@ -332,12 +369,18 @@ impl Pipeline {
     /// isolating records the database refuses. While retrying, the assigned partitions are
     /// paused but the consumer keeps polling, so it stays in the group however long the outage
     /// lasts. `None` when shutdown interrupted the retries.
-    async fn write(&mut self, rows: &[Row]) -> Option<(Outcome, Vec<(Row, String)>)> {
+    async fn write(&mut self, rows: &[Row], deletes: &[i64]) -> Option<(Outcome, Vec<(Row, String)>, u64)> {
+        let link_content = self.args.dedup == Dedup::Content;
         let mut delay = Duration::from_millis(200);
         let mut stop_deadline: Option<Instant> = None;
         let mut paused = false;
         let result = loop {
-            match write_isolating(&self.pool, rows).await {
+            let attempt = async {
+                let (outcome, refused) = write_isolating(&self.pool, rows, link_content).await?;
+                let deleted = counts::apply_deletes(&self.pool, deletes).await?;
+                Ok::<_, sqlx::Error>((outcome, refused, deleted))
+            };
+            match attempt.await {
                 Ok(done) => break Some(done),
                 Err(e) => {
                     if self.stopping() {
@@ -406,16 +449,21 @@ impl Pipeline {
 
 /// Writes the batch; when the database refuses it for a record's data, halves it until the
 /// offending records are isolated, and returns them with the reason.
-async fn write_isolating(pool: &PgPool, rows: &[Row]) -> Result<(Outcome, Vec<(Row, String)>), sqlx::Error> {
+async fn write_isolating(
+    pool: &PgPool,
+    rows: &[Row],
+    link_content: bool,
+) -> Result<(Outcome, Vec<(Row, String)>), sqlx::Error> {
     let mut total = Outcome::default();
     let mut refused = Vec::new();
     let mut pending = vec![(0, rows.len())];
     while let Some((start, end)) = pending.pop() {
         let slice = &rows[start..end];
-        match upsert::upsert(pool, slice).await {
+        match upsert::upsert(pool, slice, link_content).await {
             Ok(o) => {
                 total.inserted += o.inserted;
                 total.updated += o.updated;
+                total.content_duplicates += o.content_duplicates;
             }
             Err(e) if is_record_error(&e) && slice.len() == 1 => {
                 refused.push((slice[0].clone(), describe(&e)))
@@ -436,6 +484,18 @@ fn describe(e: &sqlx::Error) -> String {
         sqlx::Error::Database(db) => format!("SQLSTATE {}: {}", db.code().unwrap_or_default(), db.message()),
         other => other.to_string(),
     }
+}
+
+/// The pseudonym key: from the file when given, else TWEETPIPE_PSEUDONYM_KEY.
+fn pseudonym_key(args: &RunArgs) -> anyhow::Result<secrecy::SecretString> {
+    if let Some(path) = &args.pseudonym_key_file {
+        let key = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the pseudonym key file {}", path.display()))?;
+        return Ok(key.trim().to_owned().into());
+    }
+    args.pseudonym_key
+        .clone()
+        .context("--pseudonymize needs a key: set TWEETPIPE_PSEUDONYM_KEY or --pseudonym-key-file")
 }
 
 /// Up to +25% jitter, so consumers retrying together do not hit a recovering database at once.

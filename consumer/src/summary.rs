@@ -14,12 +14,21 @@ pub struct Summary {
     pub inserted: u64,
     /// Stored rows that received newer data (a higher metric).
     pub updated: u64,
-    /// Messages whose id was already stored or seen: consumed minus new rows, music and dead letters.
+    /// Messages whose id was already stored or seen: consumed minus new rows, filtered, deletions
+    /// and dead letters.
     pub duplicates: u64,
     pub music_dropped: u64,
     pub dead_lettered: u64,
     /// Database transactions.
     pub batches: u64,
+    /// Tombstones applied (tweets X deleted).
+    pub deleted: u64,
+    /// New rows linked to an earlier tweet with the same content (`--dedup content`).
+    pub content_duplicates: u64,
+    /// Tweets stored with a matched filter rule (`--filter-mode flag`).
+    pub flagged: u64,
+    /// Per filter rule: tweets it dropped or flagged.
+    pub by_rule: std::collections::BTreeMap<String, u64>,
     pub elapsed: Duration,
 }
 
@@ -39,6 +48,15 @@ impl fmt::Display for Summary {
             self.music_dropped,
             self.dead_lettered,
             self.batches,
-        )
+        )?;
+        write!(
+            f,
+            " deleted={} content_duplicates={} flagged={}",
+            self.deleted, self.content_duplicates, self.flagged
+        )?;
+        for (rule, n) in &self.by_rule {
+            write!(f, " rule[{}]={n}", rule.replace(' ', "_"))?;
+        }
+        Ok(())
     }
 }

@@ -48,6 +48,8 @@ impl ProducerContext for DeliveryContext {
                 self.deliveries.dead_letters.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "producer").increment(1);
             }
+            // A tombstone (a deletion), counted when it was sent.
+            Ok(msg) if msg.payload().is_none() => {}
             Ok(msg) => {
                 self.deliveries.tweets.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("tweetpipe_produced_total").increment(1);
@@ -113,6 +115,7 @@ impl KafkaSink {
     pub async fn drain(self, mut rx: Receiver<Msg>, stop: &StopFlag) -> anyhow::Result<Summary> {
         let started = Instant::now();
         let mut control: BTreeMap<&'static str, u64> = BTreeMap::new();
+        let mut deletes = 0u64;
         let mut last_progress = Instant::now();
         while let Some(msg) = rx.recv().await {
             let record = match msg {
@@ -125,6 +128,10 @@ impl KafkaSink {
             metrics::gauge!("tweetpipe_producer_queue_depth").set(rx.len() as f64);
             match record.item {
                 Item::Tweet(tweet) => self.send_tweet(&record.origin, record.line, tweet).await,
+                Item::Delete(id) => {
+                    self.tombstone(&record.origin, id).await;
+                    deletes += 1;
+                }
                 Item::Control(kind) => {
                     *control.entry(kind).or_default() += 1;
                     tracing::debug!(source = %record.origin, line = record.line, kind, "control message");
@@ -163,6 +170,7 @@ impl KafkaSink {
             failed: self.deliveries.failed.load(Ordering::Relaxed) + unflushed,
             elapsed: started.elapsed(),
             x: Default::default(),
+            deletes,
         })
     }
 
@@ -197,6 +205,16 @@ impl KafkaSink {
             .insert(Header { key: HEADER_LINE, value: Some(&line) });
         let record = BaseRecord::to(&self.topic).key(&key).payload(&tweet.payload).headers(headers);
         self.send(record).await;
+    }
+
+    /// A deletion: the tweet's key with no value. The consumer deletes the row, and a compacted
+    /// topic eventually drops the tweet's earlier messages too.
+    async fn tombstone(&self, origin: &str, id: i64) {
+        let key = id.to_string();
+        let headers = OwnedHeaders::new_with_capacity(2)
+            .insert(Header { key: HEADER_FORMAT, value: Some("delete") })
+            .insert(Header { key: HEADER_SOURCE, value: Some(origin) });
+        self.send(BaseRecord::to(&self.topic).key(&key).headers(headers)).await;
     }
 
     async fn dead_letter(&self, origin: &str, line: u64, reject: Reject) {

@@ -24,6 +24,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Counters of the X sources.
     pub x: BTreeMap<String, u64>,
+    /// Deletions sent as tombstones.
+    pub deletes: u64,
 }
 
 impl Summary {
@@ -39,10 +41,11 @@ impl fmt::Display for Summary {
         let kinds: Vec<String> = self.control.iter().map(|(k, n)| format!("{k}:{n}")).collect();
         write!(
             f,
-            "producer summary: lines={} tweets={} dead_lettered={} control={} failed={} bytes={} \
+            "producer summary: lines={} tweets={} deletes={} dead_lettered={} control={} failed={} bytes={} \
              elapsed_s={secs:.2} rate_per_s={rate:.0} control_kinds={}",
             self.lines,
             self.tweets,
+            self.deletes,
             self.dead_lettered,
             self.control_total(),
             self.failed,

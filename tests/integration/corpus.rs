@@ -24,6 +24,8 @@ struct Expected {
     music: BTreeSet<i64>,
     /// Every distinct id.
     ids: BTreeSet<i64>,
+    /// Compliance `delete` events: ids X says were deleted.
+    deleted: BTreeSet<i64>,
     records: u64,
 }
 
@@ -136,6 +138,8 @@ impl Expected {
                     e.v2(&doc);
                 } else if doc.get("id_str").is_some() {
                     e.v1(&doc);
+                } else if doc.get("action").and_then(Value::as_str) == Some("delete") {
+                    e.deleted.insert(s(&doc, &["id"]).and_then(|i| i.parse().ok()).expect("compliance id"));
                 }
             }
         }
@@ -162,9 +166,15 @@ async fn real_tweet_files_through_the_whole_pipeline() {
     assert_eq!(count(&produced, "tweets"), expected.records, "one message per tweet record");
     assert_eq!(count(&produced, "dead_lettered"), 0, "real API output is never dead-lettered");
     let consumed = summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
-    assert_eq!(count(&consumed, "consumed"), expected.records);
+    assert_eq!(
+        count(&produced, "deletes"),
+        expected.deleted.len() as u64,
+        "compliance deletes as tombstones"
+    );
+    assert_eq!(count(&consumed, "consumed"), expected.records + expected.deleted.len() as u64);
 
-    let want: BTreeSet<i64> = expected.copies.keys().copied().collect();
+    let want: BTreeSet<i64> =
+        expected.copies.keys().filter(|id| !expected.deleted.contains(id)).copied().collect();
     let rows: Vec<(i64, String, Option<String>)> =
         sqlx::query_as("SELECT id, text, username FROM tweets").fetch_all(&ctx.pool).await.expect("q");
     let got: BTreeSet<i64> = rows.iter().map(|r| r.0).collect();

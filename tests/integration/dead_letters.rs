@@ -34,7 +34,8 @@ async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
     ));
     assert_eq!(count(&produced, "tweets"), 3);
     assert_eq!(count(&produced, "dead_lettered"), 5);
-    assert_eq!(count(&produced, "control"), 2, "a keep-alive and a compliance event");
+    assert_eq!(count(&produced, "control"), 1, "a keep-alive");
+    assert_eq!(count(&produced, "deletes"), 1, "the compliance delete event, as a tombstone");
 
     let dlq = read_topic(&format!("{}.dlq", ctx.topic)).expect("read dlq");
     let mut found: Vec<(String, String, String)> = dlq
@@ -86,6 +87,7 @@ async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
 
     let consumed = summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
     assert_eq!(count(&consumed, "dead_lettered"), 2);
+    assert_eq!(count(&consumed, "deleted"), 1);
     let mut ids: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM tweets ORDER BY id").fetch_all(&ctx.pool).await.expect("q");
     ids.sort();

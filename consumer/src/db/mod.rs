@@ -1,5 +1,6 @@
 //! PostgreSQL: connecting (patiently at start-up), migrations, and the batch upsert.
 
+pub mod counts;
 pub mod errors;
 pub mod upsert;
 

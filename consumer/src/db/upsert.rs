@@ -17,6 +17,10 @@ pub struct Row {
     pub raw: String,
     pub partition: i32,
     pub offset: i64,
+    /// Fingerprint of the normalised text (content de-duplication).
+    pub content_hash: i64,
+    /// The filter rule it matched, in `flag` mode.
+    pub matched_rule: Option<String>,
 }
 
 /// What a batch did to the table.
@@ -26,22 +30,34 @@ pub struct Outcome {
     pub inserted: u64,
     /// Existing rows that received newer data.
     pub updated: u64,
+    /// New rows linked to an earlier tweet with the same content (`--dedup content`).
+    pub content_duplicates: u64,
 }
 
 const UPSERT: &str = r#"
 INSERT INTO tweets AS t (
     id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
-    quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, kafka_offset)
+    quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, kafka_offset,
+    content_hash, matched_rule, duplicate_of)
 SELECT u.id, u.author_id, u.username, u.created_at, u.text, u.retweet_count, u.like_count,
        u.reply_count, u.quote_count, u.location, u.lang,
        ARRAY(SELECT jsonb_array_elements_text(u.hashtags::jsonb)),
-       u.is_retweet, u.format, u.raw::jsonb, u.kafka_partition, u.kafka_offset
+       u.is_retweet, u.format, u.raw::jsonb, u.kafka_partition, u.kafka_offset,
+       u.content_hash, u.matched_rule,
+       -- --dedup content: the earliest tweet with the same fingerprint, stored or in this batch.
+       CASE WHEN $20 THEN LEAST(
+           (SELECT min(s.id) FROM tweets s WHERE s.content_hash = u.content_hash AND s.id < u.id),
+           (SELECT min(b.id) FROM UNNEST($1::int8[], $18::int8[]) AS b(id, content_hash)
+             WHERE b.content_hash = u.content_hash AND b.id < u.id)) END
 FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::timestamptz[], $5::text[], $6::int8[],
             $7::int8[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::text[],
-            $13::bool[], $14::text[], $15::text[], $16::int4[], $17::int8[])
+            $13::bool[], $14::text[], $15::text[], $16::int4[], $17::int8[], $18::int8[],
+            $19::text[])
      AS u(id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
           quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition,
-          kafka_offset)
+          kafka_offset, content_hash, matched_rule)
+-- X deleted it: it never comes back.
+WHERE NOT EXISTS (SELECT 1 FROM deleted_tweets d WHERE d.id = u.id)
 ON CONFLICT (id) DO UPDATE SET
     author_id       = COALESCE(EXCLUDED.author_id, t.author_id),
     username        = COALESCE(EXCLUDED.username, t.username),
@@ -59,6 +75,8 @@ ON CONFLICT (id) DO UPDATE SET
     raw             = EXCLUDED.raw,
     kafka_partition = EXCLUDED.kafka_partition,
     kafka_offset    = EXCLUDED.kafka_offset,
+    content_hash    = EXCLUDED.content_hash,
+    matched_rule    = EXCLUDED.matched_rule,
     updated_at      = now()
 WHERE EXCLUDED.retweet_count > t.retweet_count
    OR COALESCE(EXCLUDED.like_count, -1)  > COALESCE(t.like_count, -1)
@@ -66,11 +84,12 @@ WHERE EXCLUDED.retweet_count > t.retweet_count
    OR COALESCE(EXCLUDED.quote_count, -1) > COALESCE(t.quote_count, -1)
    OR (t.username IS NULL AND EXCLUDED.username IS NOT NULL)
    OR (t.created_at IS NULL AND EXCLUDED.created_at IS NOT NULL)
-RETURNING (xmax = 0) AS inserted
+RETURNING (xmax = 0) AS inserted, (duplicate_of IS NOT NULL) AS linked
 "#;
 
-/// Upserts `rows` (ids must be unique within the batch) in one transaction.
-pub async fn upsert(pool: &PgPool, rows: &[Row]) -> Result<Outcome, sqlx::Error> {
+/// Upserts `rows` (ids must be unique within the batch) in one transaction. With
+/// `link_content`, new rows are linked to the earliest tweet with the same content.
+pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<Outcome, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Outcome::default());
     }
@@ -92,6 +111,8 @@ pub async fn upsert(pool: &PgPool, rows: &[Row]) -> Result<Outcome, sqlx::Error>
     let mut raws: Vec<&str> = Vec::with_capacity(n);
     let mut partitions = Vec::with_capacity(n);
     let mut offsets = Vec::with_capacity(n);
+    let mut hashes = Vec::with_capacity(n);
+    let mut rules: Vec<Option<&str>> = Vec::with_capacity(n);
     for row in rows {
         let t = &row.tweet;
         ids.push(t.id);
@@ -112,9 +133,11 @@ pub async fn upsert(pool: &PgPool, rows: &[Row]) -> Result<Outcome, sqlx::Error>
         raws.push(&row.raw);
         partitions.push(row.partition);
         offsets.push(row.offset);
+        hashes.push(row.content_hash);
+        rules.push(row.matched_rule.as_deref());
     }
     let mut tx = pool.begin().await?;
-    let flags: Vec<bool> = sqlx::query_scalar(UPSERT)
+    let flags: Vec<(bool, bool)> = sqlx::query_as(UPSERT)
         .bind(&ids)
         .bind(&author_ids)
         .bind(&usernames)
@@ -132,9 +155,13 @@ pub async fn upsert(pool: &PgPool, rows: &[Row]) -> Result<Outcome, sqlx::Error>
         .bind(&raws)
         .bind(&partitions)
         .bind(&offsets)
+        .bind(&hashes)
+        .bind(&rules)
+        .bind(link_content)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    let inserted = flags.iter().filter(|f| **f).count() as u64;
-    Ok(Outcome { inserted, updated: flags.len() as u64 - inserted })
+    let inserted = flags.iter().filter(|f| f.0).count() as u64;
+    let content_duplicates = flags.iter().filter(|f| f.0 && f.1).count() as u64;
+    Ok(Outcome { inserted, updated: flags.len() as u64 - inserted, content_duplicates })
 }

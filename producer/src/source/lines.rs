@@ -222,6 +222,7 @@ mod tests {
             .map(|(n, i)| match i {
                 Item::Tweet(t) => (*n, format!("tweet:{}", t.id)),
                 Item::Control(k) => (*n, format!("control:{k}")),
+                Item::Delete(id) => (*n, format!("delete:{id}")),
                 Item::Reject(r) => (*n, format!("reject:{}", r.class)),
             })
             .collect()

@@ -197,6 +197,7 @@ impl Connection<'_> {
                     }
                     self.send(Item::Tweet(t)).await;
                 }
+                Item::Delete(id) => self.send(Item::Delete(id)).await,
                 Item::Control(kind @ ("operational_disconnect" | "disconnect")) => {
                     tracing::warn!(kind, "X asked to reconnect");
                     return Some(Ended::Disconnect);

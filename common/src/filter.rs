@@ -1,0 +1,114 @@
+//! Filter rules: named terms and hashtags that drop a tweet (mode `drop`) or mark it (mode
+//! `flag`). Each rule is a word or phrase matched like the music rule (whole runs of letters
+//! and digits after NFKC and case folding), or a `#hashtag`, matched only in hashtag form.
+
+use crate::music::{fold, runs, EmptyTerm, MusicRule};
+
+/// What happens to a tweet a rule matches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FilterMode {
+    /// Not stored; counted per rule.
+    #[default]
+    Drop,
+    /// Stored, with the rule's name in `matched_rule`.
+    Flag,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Words(MusicRule),
+    Hashtag(String),
+}
+
+/// One named rule.
+#[derive(Debug, Clone)]
+pub struct FilterRule {
+    /// The name in counters and in `matched_rule` (the term as configured).
+    pub name: String,
+    matcher: Matcher,
+}
+
+/// The configured rules, checked in order.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    pub rules: Vec<FilterRule>,
+    pub mode: FilterMode,
+}
+
+impl Filters {
+    /// Rules from terms (`music`, `rock music`, `#kpop`) and optional file contents (one term a
+    /// line; blank lines and lines starting with `# ` or `//` are comments).
+    pub fn new(terms: &[String], file: Option<&str>, mode: FilterMode) -> Result<Self, EmptyTerm> {
+        let mut all: Vec<String> =
+            terms.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        if let Some(text) = file {
+            all.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && *l != "#" && !l.starts_with("# ") && !l.starts_with("//"))
+                    .map(str::to_owned),
+            );
+        }
+        let mut rules = Vec::new();
+        for term in all {
+            let matcher = match term.strip_prefix('#') {
+                Some(tag) => {
+                    let folded = fold(tag);
+                    if runs(&folded).count() != 1 || runs(&folded).next() != Some(folded.as_str()) {
+                        return Err(EmptyTerm(term));
+                    }
+                    Matcher::Hashtag(folded)
+                }
+                None => Matcher::Words(MusicRule::new([term.as_str()])?),
+            };
+            rules.push(FilterRule { name: term, matcher });
+        }
+        Ok(Self { rules, mode })
+    }
+
+    /// The first rule `text` matches.
+    pub fn first_match(&self, text: &str) -> Option<&str> {
+        let mut folded: Option<String> = None;
+        for rule in &self.rules {
+            let hit = match &rule.matcher {
+                Matcher::Words(m) => m.matches(text),
+                Matcher::Hashtag(tag) => {
+                    let f = folded.get_or_insert_with(|| fold(text));
+                    has_hashtag(f, tag)
+                }
+            };
+            if hit {
+                return Some(&rule.name);
+            }
+        }
+        None
+    }
+}
+
+/// Whether folded `text` holds `#tag` as a whole hashtag.
+fn has_hashtag(text: &str, tag: &str) -> bool {
+    let needle = format!("#{tag}");
+    text.match_indices(&needle).any(|(i, _)| {
+        let after = text[i + needle.len()..].chars().next();
+        !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_hashtags_with_names() {
+        let f =
+            Filters::new(&["music".into(), "#KPop".into()], Some("# comment\nrock band\n"), FilterMode::Flag)
+                .expect("rules");
+        assert_eq!(f.first_match("new MUSIC friday"), Some("music"));
+        assert_eq!(f.first_match("I love #kpop!"), Some("#KPop"));
+        assert_eq!(f.first_match("kpop is great"), None, "a hashtag rule wants the hashtag");
+        assert_eq!(f.first_match("#kpopfan"), None);
+        assert_eq!(f.first_match("my Rock   Band rules"), Some("rock band"));
+        assert_eq!(f.rules.len(), 3);
+        assert!(Filters::new(&["#".into(), "#a b".into()], None, FilterMode::Drop).is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! Deletions and the tweet count.
+
+use sqlx::PgPool;
+
+/// Deletes the rows of tweets X deleted and remembers the ids, so no replay brings them back.
+/// Returns how many rows were deleted.
+pub async fn apply_deletes(pool: &PgPool, ids: &[i64]) -> Result<u64, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO deleted_tweets (id) SELECT unnest($1::int8[]) ON CONFLICT DO NOTHING")
+        .bind(ids)
+        .execute(&mut *tx)
+        .await?;
+    let deleted = sqlx::query("DELETE FROM tweets WHERE id = ANY($1)").bind(ids).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(deleted.rows_affected())
+}
+
+/// What one batch did, for `ingest_counts`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct BatchCounts {
+    pub seen: i64,
+    pub duplicates: i64,
+    pub content_duplicates: i64,
+    pub filtered: i64,
+    pub flagged: i64,
+    pub deleted: i64,
+    pub dead_lettered: i64,
+}
+
+/// Adds a batch's counts to the current hour.
+pub async fn record(pool: &PgPool, c: &BatchCounts) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ingest_counts AS c (hour, seen, duplicates, content_duplicates, filtered, flagged, deleted, dead_lettered)
+         VALUES (date_trunc('hour', now()), $1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (hour) DO UPDATE SET
+           seen = c.seen + EXCLUDED.seen, duplicates = c.duplicates + EXCLUDED.duplicates,
+           content_duplicates = c.content_duplicates + EXCLUDED.content_duplicates,
+           filtered = c.filtered + EXCLUDED.filtered, flagged = c.flagged + EXCLUDED.flagged,
+           deleted = c.deleted + EXCLUDED.deleted, dead_lettered = c.dead_lettered + EXCLUDED.dead_lettered",
+    )
+    .bind(c.seen)
+    .bind(c.duplicates)
+    .bind(c.content_duplicates)
+    .bind(c.filtered)
+    .bind(c.flagged)
+    .bind(c.deleted)
+    .bind(c.dead_lettered)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One line of `stats`.
+pub type StatsRow = (String, i64, i64, i64, i64, i64, i64, i64, i64);
+
+/// The totals, then one row per hour or day (newest first).
+pub async fn stats(pool: &PgPool, by_day: bool) -> Result<(StatsRow, Vec<StatsRow>), sqlx::Error> {
+    let (view, key) = if by_day { ("tweet_counts_daily", "day") } else { ("tweet_counts_hourly", "hour") };
+    let cols = "sum(seen)::int8, sum(stored)::int8, sum(duplicates)::int8, sum(content_duplicates)::int8, \
+                sum(filtered)::int8, sum(flagged)::int8, sum(deleted)::int8, sum(dead_lettered)::int8";
+    let total: StatsRow = sqlx::query_as(&format!(
+        "SELECT 'total', coalesce(sum(seen), 0)::int8, coalesce(sum(stored), 0)::int8,
+                coalesce(sum(duplicates), 0)::int8, coalesce(sum(content_duplicates), 0)::int8,
+                coalesce(sum(filtered), 0)::int8, coalesce(sum(flagged), 0)::int8,
+                coalesce(sum(deleted), 0)::int8, coalesce(sum(dead_lettered), 0)::int8 FROM {view}"
+    ))
+    .fetch_one(pool)
+    .await?;
+    let rows: Vec<StatsRow> = sqlx::query_as(&format!(
+        "SELECT to_char({key}, 'YYYY-MM-DD HH24:00'), {cols} FROM {view} GROUP BY {key} ORDER BY {key} DESC"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok((total, rows))
+}
