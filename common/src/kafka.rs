@@ -114,6 +114,26 @@ impl KafkaArgs {
     }
 }
 
+/// The partition ids of `topic` (a blocking metadata request); an error when it does not exist.
+pub fn partitions_of<C, X>(consumer: &C, topic: &str) -> anyhow::Result<Vec<i32>>
+where
+    C: rdkafka::consumer::Consumer<X>,
+    X: rdkafka::consumer::ConsumerContext,
+{
+    let metadata =
+        consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).context("reading topic metadata")?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic)
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    if partitions.is_empty() {
+        anyhow::bail!("topic {topic} does not exist or has no partitions");
+    }
+    Ok(partitions)
+}
+
 /// How to create topics that do not exist yet.
 #[derive(Debug, Clone, Copy)]
 pub struct TopicSpec {

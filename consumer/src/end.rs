@@ -28,16 +28,7 @@ pub struct EndOfTopic {
 impl EndOfTopic {
     /// Reads the watermarks of every partition of `topic` (blocking calls).
     pub fn capture<C: Consumer<X>, X: ConsumerContext>(consumer: &C, topic: &str) -> anyhow::Result<Self> {
-        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).context("fetching topic metadata")?;
-        let partitions: Vec<i32> = metadata
-            .topics()
-            .iter()
-            .filter(|t| t.name() == topic)
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        if partitions.is_empty() {
-            anyhow::bail!("topic {topic} does not exist or has no partitions");
-        }
+        let partitions = tweetpipe_common::kafka::partitions_of(consumer, topic)?;
         let mut marks = HashMap::new();
         for p in partitions {
             let wm = consumer

@@ -77,16 +77,7 @@ pub fn admin_consumer(kafka: &KafkaArgs, group: &str) -> anyhow::Result<BaseCons
 
 /// Works out, per partition, where `target` puts the group.
 pub fn plan(consumer: &BaseConsumer, topic: &str, target: &Target) -> anyhow::Result<Vec<Step>> {
-    let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT).context("reading topic metadata")?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic)
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    if partitions.is_empty() {
-        bail!("topic {topic} does not exist");
-    }
+    let partitions = tweetpipe_common::kafka::partitions_of(consumer, topic)?;
     let mut tpl = TopicPartitionList::new();
     for p in &partitions {
         tpl.add_partition(topic, *p);

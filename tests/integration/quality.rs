@@ -211,11 +211,10 @@ async fn pseudonyms_leave_no_cleartext_in_the_row() {
         .args(["--exit-at-end", "--pseudonymize"]);
     summary(&run(&mut c, LIMIT));
 
-    let rows: Vec<(Option<i64>, Option<String>, Option<String>, String)> =
-        sqlx::query_as("SELECT author_id, username, location, raw::text FROM tweets")
-            .fetch_all(&ctx.pool)
-            .await
-            .expect("q");
+    let rows: Vec<StoredUser> = sqlx::query_as("SELECT author_id, username, location, raw::text FROM tweets")
+        .fetch_all(&ctx.pool)
+        .await
+        .expect("q");
     assert!(rows.len() > 100);
     for (_, username, location, raw) in &rows {
         for field in [username.as_deref(), location.as_deref()].into_iter().flatten() {
@@ -249,6 +248,9 @@ async fn pseudonyms_leave_no_cleartext_in_the_row() {
     assert!(by_author.len() > 10);
     ctx.cleanup().await;
 }
+
+/// author_id, username, location, raw JSON.
+type StoredUser = (Option<i64>, Option<String>, Option<String>, String);
 
 fn collect_user_fields(v: &Value, out: &mut BTreeSet<String>) {
     match v {
