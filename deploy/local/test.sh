@@ -24,7 +24,7 @@ cargo build --locked --workspace --bins
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo test --locked --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}" 2>&1 | tee "$log" || status=$?
+cargo test --locked --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-2}" --show-output 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run (cargo prints one per test binary).
 sum() { grep -E '^test result:' "$log" | grep -oE "[0-9]+ $1" | awk '{s += $1} END {print s + 0}'; }
 echo "tweetpipe: $(sum passed) passed, $(sum failed) failed"
