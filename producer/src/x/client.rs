@@ -6,7 +6,8 @@ use anyhow::Context as _;
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::XArgs;
+use super::backoff::Failure;
+use super::{bump, XArgs, XCounters};
 
 pub struct XClient {
     http: reqwest::Client,
@@ -50,4 +51,51 @@ pub fn remaining(headers: &HeaderMap) -> Option<u64> {
 pub async fn snippet(resp: reqwest::Response) -> String {
     let text = resp.text().await.unwrap_or_default();
     text.chars().take(300).collect()
+}
+
+/// Auth failures in a row, and how many are tolerated.
+pub struct AuthFailures {
+    pub seen: u32,
+    pub max: u32,
+}
+
+/// The one place deciding what an HTTP error status means: which backoff schedule, a floor on
+/// the wait (`x-rate-limit-reset` for 429), or a final error (a token refused too often, a
+/// request X calls malformed). `counter` names the counter other errors bump, if any.
+pub fn on_error_status(
+    status: u16,
+    reset: Option<Duration>,
+    body: &str,
+    auth: &mut AuthFailures,
+    counters: &mut XCounters,
+    counter: Option<&str>,
+) -> anyhow::Result<(Failure, Option<Duration>)> {
+    match status {
+        401 | 403 => {
+            auth.seen += 1;
+            bump(counters, "x_auth_failures");
+            if auth.seen >= auth.max {
+                anyhow::bail!(
+                    "X refused the bearer token {} times (HTTP {status}): check X_BEARER_TOKEN or \
+                     --bearer-token-file and the app's access level. X said: {body}",
+                    auth.seen
+                );
+            }
+            tracing::error!(status, body, "request not authorised");
+            Ok((Failure::Http, None))
+        }
+        429 => {
+            bump(counters, "x_rate_limit_waits");
+            tracing::warn!(status, "rate-limited");
+            Ok((Failure::RateLimited, reset))
+        }
+        400 => anyhow::bail!("X rejected the request (HTTP 400): {body}"),
+        _ => {
+            if let Some(name) = counter {
+                bump(counters, name);
+            }
+            tracing::warn!(status, body, "request failed");
+            Ok((Failure::Http, None))
+        }
+    }
 }

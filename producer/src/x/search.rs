@@ -18,7 +18,7 @@ use tweetpipe_common::envelope::{classify_value, Item};
 use tweetpipe_common::id::parse_id_str;
 
 use super::backoff::{Backoff, Failure};
-use super::client::{remaining, snippet, until_reset, XClient};
+use super::client::{on_error_status, remaining, snippet, until_reset, AuthFailures, XClient};
 use super::{bump, XArgs, XCounters, EXPANSIONS, TWEET_FIELDS, USER_FIELDS};
 use crate::source::{Msg, Record, StopFlag};
 
@@ -76,7 +76,7 @@ pub async fn run(
         origin,
         counters,
         backoff: Backoff::new(args.backoff_scale),
-        auth_failures: 0,
+        auth: AuthFailures { seen: 0, max: args.max_auth_failures },
     };
     loop {
         let Some(newest) = poller.poll(&query, since, tx, stop).await? else { return Ok(()) };
@@ -107,7 +107,7 @@ struct Poller<'a> {
     origin: Arc<str>,
     counters: &'a mut XCounters,
     backoff: Backoff,
-    auth_failures: u32,
+    auth: AuthFailures,
 }
 
 impl Poller<'_> {
@@ -179,7 +179,7 @@ impl Poller<'_> {
                     (Failure::Network, None)
                 }
                 Ok(resp) if resp.status().is_success() => {
-                    self.auth_failures = 0;
+                    self.auth.seen = 0;
                     self.backoff.reset();
                     // Out of requests in this window: wait for the next one before asking again.
                     if remaining(resp.headers()) == Some(0) {
@@ -203,29 +203,7 @@ impl Poller<'_> {
                     let status = resp.status().as_u16();
                     let reset = until_reset(resp.headers());
                     let body = snippet(resp).await;
-                    match status {
-                        401 | 403 => {
-                            self.auth_failures += 1;
-                            bump(self.counters, "x_auth_failures");
-                            if self.auth_failures >= self.args.max_auth_failures {
-                                anyhow::bail!(
-                                    "X refused the bearer token {} times (HTTP {status}): check X_BEARER_TOKEN or \
-                                     --bearer-token-file. X said: {body}",
-                                    self.auth_failures
-                                );
-                            }
-                            (Failure::Http, None)
-                        }
-                        429 => {
-                            bump(self.counters, "x_rate_limit_waits");
-                            (Failure::RateLimited, reset)
-                        }
-                        400 => anyhow::bail!("X rejected the search request (HTTP 400): {body}"),
-                        _ => {
-                            tracing::warn!(status, body, "search request failed");
-                            (Failure::Http, None)
-                        }
-                    }
+                    on_error_status(status, reset, &body, &mut self.auth, self.counters, None)?
                 }
             };
             let wait = self.backoff.next(failure).max(at_least.unwrap_or_default());

@@ -13,7 +13,7 @@ use tokio::sync::mpsc::Sender;
 use tweetpipe_common::envelope::{classify_bytes, Item, Reject};
 
 use super::backoff::{Backoff, Failure};
-use super::client::{snippet, until_reset, XClient};
+use super::client::{on_error_status, snippet, until_reset, AuthFailures, XClient};
 use super::{bump, rules, XArgs, XCounters, EXPANSIONS, TWEET_FIELDS, USER_FIELDS};
 use crate::source::{Msg, Record, StopFlag};
 
@@ -51,7 +51,7 @@ pub async fn run(
     );
     let stall = Duration::from_secs(args.stream_timeout_secs.max(1));
     let mut backoff = Backoff::new(args.backoff_scale);
-    let mut auth_failures = 0u32;
+    let mut auth = AuthFailures { seen: 0, max: args.max_auth_failures };
     let mut line_no = 0u64;
     loop {
         if stop.is_stopped() {
@@ -68,7 +68,7 @@ pub async fn run(
                 (Failure::Network, None)
             }
             Ok(resp) if resp.status().is_success() => {
-                auth_failures = 0;
+                auth.seen = 0;
                 tracing::info!("stream connected");
                 let mut conn = Connection {
                     tx,
@@ -103,30 +103,7 @@ pub async fn run(
                 let status = resp.status().as_u16();
                 let reset = until_reset(resp.headers());
                 let body = snippet(resp).await;
-                match status {
-                    401 | 403 => {
-                        auth_failures += 1;
-                        bump(counters, "x_auth_failures");
-                        if auth_failures >= args.max_auth_failures {
-                            anyhow::bail!(
-                                "X refused the bearer token {auth_failures} times (HTTP {status}): check X_BEARER_TOKEN \
-                                 or --bearer-token-file and the app's access level. X said: {body}"
-                            );
-                        }
-                        tracing::error!(status, body, "stream request not authorised");
-                        (Failure::Http, None)
-                    }
-                    429 => {
-                        bump(counters, "x_rate_limit_waits");
-                        tracing::warn!(status, "stream rate-limited");
-                        (Failure::RateLimited, reset)
-                    }
-                    _ => {
-                        bump(counters, "x_reconnects_http");
-                        tracing::warn!(status, body, "stream request failed");
-                        (Failure::Http, None)
-                    }
-                }
+                on_error_status(status, reset, &body, &mut auth, counters, Some("x_reconnects_http"))?
             }
         };
         let wait = backoff.next(failure).max(at_least.unwrap_or_default());
