@@ -92,6 +92,29 @@ impl KafkaArgs {
         Self { brokers: brokers.into(), properties: Vec::new(), sasl_username: None, sasl_password: None }
     }
 
+    /// The same settings without consumer-only `-X` properties, for a producer the consumer
+    /// runs beside its group client (librdkafka warns about properties that do not apply).
+    pub fn for_producer(&self) -> Self {
+        const CONSUMER_ONLY: &[&str] = &[
+            "group.",
+            "session.timeout.ms",
+            "heartbeat.interval.ms",
+            "max.poll.interval.ms",
+            "auto.offset.reset",
+            "enable.auto.",
+            "auto.commit.",
+            "partition.assignment.strategy",
+            "fetch.",
+            "isolation.level",
+            "queued.",
+            "enable.partition.eof",
+            "check.crcs",
+        ];
+        let mut args = self.clone();
+        args.properties.retain(|(k, _)| !CONSUMER_ONLY.iter().any(|c| k.starts_with(c)));
+        args
+    }
+
     /// A client configuration with the brokers, credentials and `-X` properties applied; the
     /// caller's defaults go in first so that `-X` can override any of them.
     pub fn client_config(&self, defaults: &[(&str, &str)]) -> ClientConfig {
@@ -176,6 +199,15 @@ mod tests {
         let shown = format!("{args:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("SASL_SSL"));
+    }
+
+    #[test]
+    fn producers_do_not_get_consumer_only_properties() {
+        let mut args = KafkaArgs::local("b:9092");
+        args.properties.push(("max.poll.interval.ms".into(), "8000".into()));
+        args.properties.push(("security.protocol".into(), "SSL".into()));
+        let keys: Vec<String> = args.for_producer().properties.into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["security.protocol"]);
     }
 
     #[test]

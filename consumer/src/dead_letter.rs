@@ -17,6 +17,7 @@ pub struct DeadLetters {
 impl DeadLetters {
     pub fn new(kafka: &KafkaArgs, source_topic: &str) -> anyhow::Result<Self> {
         let producer = kafka
+            .for_producer()
             .client_config(&[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "5")])
             .create()
             .context("creating the dead-letter producer")?;
