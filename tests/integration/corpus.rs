@@ -190,21 +190,7 @@ async fn real_tweet_files_through_the_whole_pipeline() {
         assert!(expected.copies[&id].contains(&copy), "row {id} is not a copy the files hold: {copy:?}");
     }
     // The tweet count agrees with the run: seen, unique, filtered (music), deleted.
-    let stats = run(
-        std::process::Command::new(tweetpipe_tests::bin("tweetpipe-consumer"))
-            .args(["stats", "--by", "day"])
-            .env("DATABASE_URL", &ctx.database_url),
-        Duration::from_secs(60),
-    );
-    let text = String::from_utf8_lossy(&stats.stdout).into_owned();
-    let total: Vec<u64> = text
-        .lines()
-        .find(|l| l.starts_with("total"))
-        .expect("a total line")
-        .split_whitespace()
-        .skip(1)
-        .map(|n| n.parse().expect("a number"))
-        .collect();
+    let (total, text) = tweetpipe_tests::stats_total(&ctx.database_url, "day");
     assert_eq!(total[0], count(&consumed, "consumed"), "seen: {text}");
     assert_eq!(total[1], got.len() as u64, "unique: {text}");
     assert_eq!(total[4], count(&consumed, "music_dropped"), "filtered: {text}");

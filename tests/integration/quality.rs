@@ -4,11 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tweetpipe_tests::{bin, corpus_dir, count, run, summary, TestContext};
+use tweetpipe_tests::{corpus_dir, count, run, summary, TestContext};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -160,22 +159,7 @@ async fn deletions_remove_rows_for_good_and_the_count_keeps_track() {
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM tweets").fetch_all(&ctx.pool).await.expect("q");
     assert_eq!(ids, [1_700_000_000_000_002_001], "deleted, and the replayed copy did not bring it back");
 
-    let out = run(
-        Command::new(bin("tweetpipe-consumer"))
-            .args(["stats", "--by", "hour"])
-            .env("DATABASE_URL", &ctx.database_url),
-        LIMIT,
-    );
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
-    let total: Vec<i64> = text
-        .lines()
-        .find(|l| l.starts_with("total"))
-        .expect("total line")
-        .split_whitespace()
-        .skip(1)
-        .map(|n| n.parse().expect("number"))
-        .collect();
+    let (total, text) = tweetpipe_tests::stats_total(&ctx.database_url, "hour");
     // seen, unique, duplicates, content, filtered, flagged, deleted, dead
     assert_eq!(total, [5, 1, 1, 0, 1, 0, 1, 0], "{text}");
     let view: i64 = sqlx::query_scalar("SELECT sum(seen)::int8 FROM tweet_counts_daily")

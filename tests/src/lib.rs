@@ -294,3 +294,23 @@ pub fn owned_partitions(log: &str) -> Option<Vec<i32>> {
     let set = line.split("now={").nth(1)?.split('}').next()?;
     Some(set.split(',').filter_map(|p| p.trim().parse().ok()).collect())
 }
+
+/// `tweetpipe-consumer stats --by <by>` on a database: its total line as numbers (seen, unique,
+/// duplicates, content, filtered, flagged, deleted, dead), and the whole output for messages.
+pub fn stats_total(database_url: &str, by: &str) -> (Vec<u64>, String) {
+    let out = run(
+        Command::new(bin("tweetpipe-consumer")).args(["stats", "--by", by]).env("DATABASE_URL", database_url),
+        Duration::from_secs(60),
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "stats failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    let total = text
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .expect("a total line")
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().expect("a number"))
+        .collect();
+    (total, text)
+}
