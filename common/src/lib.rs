@@ -6,6 +6,7 @@
 //! - [`envelope`]: the producer's side: turn any input document (v1.1 statuses, v2 pages, v2
 //!   stream lines) into one Kafka message per tweet, control notices, or rejects with a reason.
 //! - [`tweet`]: the consumer's side: one Kafka message in, one flat [`tweet::Tweet`] record out.
+//!   [`v2_line`] is its fast path for v2 stream lines.
 //! - [`music`]: the rule that drops music tweets; [`filter`]: named filter rules built on it.
 //! - [`content`]: text fingerprints for content de-duplication. [`pseudonym`]: keyed pseudonyms.
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
@@ -26,6 +27,7 @@ pub mod retry;
 pub mod shutdown;
 pub mod telemetry;
 pub mod tweet;
+pub mod v2_line;
 
 /// The two payload formats tweetpipe understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

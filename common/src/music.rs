@@ -62,6 +62,10 @@ impl MusicRule {
 
 /// NFKC, then full Unicode case folding, then NFKC again (folding can denormalise).
 pub fn fold(text: &str) -> String {
+    // ASCII is already NFKC, and folds to its lower case: the same result, many times faster.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let nfkc: String = text.nfkc().collect();
     let folded = caseless::default_case_fold_str(&nfkc);
     folded.nfkc().collect()
@@ -91,6 +95,15 @@ mod tests {
             "ＭＵＳＩＣ",
         ] {
             assert!(rule.matches(text), "{text:?} should match");
+        }
+    }
+
+    #[test]
+    fn ascii_takes_the_short_way_to_the_same_fold() {
+        for text in ["Hello WORLD #Music 123 _x_", "", "MiXeD-case@Example.COM"] {
+            let nfkc: String = text.nfkc().collect();
+            let full: String = caseless::default_case_fold_str(&nfkc).nfkc().collect();
+            assert_eq!(fold(text), full);
         }
     }
 

@@ -69,6 +69,14 @@ impl ParseError {
 
 /// Parses a message value (v2 stream line or v1.1 status) into a record.
 pub fn parse(bytes: &[u8]) -> Result<Tweet, ParseError> {
+    match crate::v2_line::parse(bytes) {
+        Some(tweet) => Ok(tweet),
+        None => parse_general(bytes),
+    }
+}
+
+/// Any input, through a `Value` of the whole message: the reference [`crate::v2_line`] agrees with.
+pub fn parse_general(bytes: &[u8]) -> Result<Tweet, ParseError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
     let Value::Object(root) = value else {
         return Err(ParseError::UnknownShape("not a JSON object"));
@@ -186,7 +194,7 @@ fn str_field(obj: &Map<String, Value>, name: &str) -> Option<String> {
     obj.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn hashtags(entities: Option<&Value>, field: &str) -> Vec<String> {
+pub(crate) fn hashtags(entities: Option<&Value>, field: &str) -> Vec<String> {
     entities
         .and_then(|e| e.get("hashtags"))
         .and_then(Value::as_array)
@@ -196,7 +204,7 @@ fn hashtags(entities: Option<&Value>, field: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 

@@ -26,7 +26,8 @@ pub struct Rejected {
 /// A batch ready to write.
 #[derive(Debug, Default)]
 pub struct Prepared {
-    /// One row per distinct id, the newest copy of each.
+    /// Every storable copy in message order; after [`Prepared::settle`], one row per distinct
+    /// id, the newest copy of each.
     pub rows: Vec<Row>,
     pub rejected: Vec<Rejected>,
     /// Ids X deleted (tombstones in this batch).
@@ -59,10 +60,11 @@ pub fn has_nul(json: &[u8]) -> bool {
         .any(|(i, w)| w == needle && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
 }
 
-pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>, cache: &RecentIds) -> Prepared {
+/// Parses and shapes a batch: the CPU-heavy half of a batch's work, with no state, so it can
+/// run on another thread while the previous batch is being written. [`Prepared::settle`] then
+/// applies what the consumer knows (the de-duplication cache) just before the write.
+pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
     let mut out = Prepared::default();
-    // Id -> position in out.rows, to collapse duplicates within the batch.
-    let mut by_id: HashMap<i64, usize> = HashMap::with_capacity(messages.len());
     for (index, msg) in messages.iter().enumerate() {
         let Some(payload) = msg.payload() else {
             match msg.key().and_then(|k| std::str::from_utf8(k).ok()).map(parse_id_str) {
@@ -99,45 +101,57 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>, cache: &RecentI
             }
             out.flagged += 1;
         }
-        let m = metrics(&parsed);
-        if cache.is_stale(parsed.id, &m) {
-            out.duplicates += 1;
-            continue;
-        }
         let raw = match shaping.pseudonyms {
             Some(p) => pseudonymise(p, &mut parsed, payload),
             // The payload parsed as JSON, so it is UTF-8.
             None => String::from_utf8_lossy(payload).into_owned(),
         };
         let content_hash = fingerprint(&parsed.text);
-        let row = Row {
+        out.rows.push(Row {
             tweet: parsed,
             raw,
             partition: msg.partition(),
             offset: msg.offset(),
             content_hash,
             matched_rule: matched,
-        };
-        match by_id.get(&row.tweet.id) {
-            Some(&at) => {
-                out.duplicates += 1;
-                let kept = &out.rows[at];
-                // The newer snapshot wins; on a tie, the later message.
-                if (m, row.offset) >= (metrics(&kept.tweet), kept.offset) {
-                    out.rows[at] = row;
-                }
-            }
-            None => {
-                by_id.insert(row.tweet.id, out.rows.len());
-                out.rows.push(row);
-            }
-        }
-    }
-    if !out.deletes.is_empty() {
-        // A deletion in the batch wins over any copy of the tweet in it.
-        out.rows.retain(|r| !out.deletes.contains(&r.tweet.id));
+        });
     }
     out
+}
+
+impl Prepared {
+    /// Leaves one row per id, the newest copy, and only where it may change the table: copies
+    /// the cache knows to be stale are skipped, and a deletion in the batch wins over any copy.
+    pub fn settle(&mut self, cache: &RecentIds) {
+        let candidates = std::mem::take(&mut self.rows);
+        // Id -> position in self.rows.
+        let mut by_id: HashMap<i64, usize> = HashMap::with_capacity(candidates.len());
+        for row in candidates {
+            let m = metrics(&row.tweet);
+            if cache.is_stale(row.tweet.id, &m) {
+                self.duplicates += 1;
+                continue;
+            }
+            match by_id.get(&row.tweet.id) {
+                Some(&at) => {
+                    self.duplicates += 1;
+                    let kept = &self.rows[at];
+                    // The newer snapshot wins; on a tie, the later message.
+                    if (m, row.offset) >= (metrics(&kept.tweet), kept.offset) {
+                        self.rows[at] = row;
+                    }
+                }
+                None => {
+                    by_id.insert(row.tweet.id, self.rows.len());
+                    self.rows.push(row);
+                }
+            }
+        }
+        if !self.deletes.is_empty() {
+            let deletes = &self.deletes;
+            self.rows.retain(|r| !deletes.contains(&r.tweet.id));
+        }
+    }
 }
 
 /// Replaces the identifying fields in the record and in its raw JSON.
@@ -203,7 +217,8 @@ mod tests {
             msg(5, &line("3", "c", 0)),
         ];
         let filters = music();
-        let p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None }, &RecentIds::new(10));
+        let mut p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
+        p.settle(&RecentIds::new(10));
         let ids: Vec<(i64, i64)> = p.rows.iter().map(|r| (r.tweet.id, r.tweet.retweet_count)).collect();
         assert_eq!(ids, [(1, 9), (3, 0)]);
         assert_eq!(p.duplicates, 2);
@@ -219,7 +234,8 @@ mod tests {
         let filters = Filters::new(&["music".into()], None, FilterMode::Flag).expect("rules");
         let batch =
             vec![msg(0, &line("2", "I love #music", 0)), msg(1, &line("3", "x", 0)), tombstone(2, "3")];
-        let p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None }, &RecentIds::new(10));
+        let mut p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
+        p.settle(&RecentIds::new(10));
         assert_eq!(p.rows.len(), 1);
         assert_eq!(p.rows[0].matched_rule.as_deref(), Some("music"));
         assert_eq!(p.flagged, 1);
@@ -240,7 +256,8 @@ mod tests {
         cache.remember(1, [5, -1, -1, -1]);
         let filters = music();
         let shaping = Shaping { filters: &filters, pseudonyms: None };
-        let p = prepare(&[msg(0, &line("1", "a", 5)), msg(1, &line("1", "a", 6))], &shaping, &cache);
+        let mut p = prepare(&[msg(0, &line("1", "a", 5)), msg(1, &line("1", "a", 6))], &shaping);
+        p.settle(&cache);
         assert_eq!(p.rows.len(), 1);
         assert_eq!(p.rows[0].tweet.retweet_count, 6);
         assert_eq!(p.duplicates, 1);

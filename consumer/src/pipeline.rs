@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -26,13 +27,21 @@ use crate::dead_letter::DeadLetters;
 use crate::dedup::RecentIds;
 use crate::end::EndOfTopic;
 use crate::failpoint;
-use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
+use crate::group::Assignment;
+use crate::group::{snapshot, GroupContext, SharedAssignment};
 use crate::offsets::{commit_sync, BatchOffsets};
 use crate::replay::{self, Target};
 use crate::summary::Summary;
 
 /// How long one poll waits for the first message of a batch before checking the end condition.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// A batch of messages, prepared, with the assignment as it was when its first message arrived.
+struct Batch {
+    messages: Vec<OwnedMessage>,
+    before: Assignment,
+    prepared: batch::Prepared,
+}
 
 /// Everything the loop needs, built once.
 struct Pipeline {
@@ -41,8 +50,9 @@ struct Pipeline {
     assignment: SharedAssignment,
     pool: PgPool,
     dead: DeadLetters,
-    filters: Filters,
-    pseudonyms: Option<Pseudonymizer>,
+    /// Shared with the thread that prepares the next batch.
+    filters: Arc<Filters>,
+    pseudonyms: Option<Arc<Pseudonymizer>>,
     cache: RecentIds,
     summary: Summary,
     /// Becomes true on SIGTERM / Ctrl-C.
@@ -68,7 +78,8 @@ pub async fn run(
         None => None,
     };
     let filters = Filters::new(&args.filter_terms, filter_file.as_deref(), args.filter_mode)?;
-    let pseudonyms = if args.pseudonymize { Some(Pseudonymizer::new(pseudonym_key(&args)?)?) } else { None };
+    let pseudonyms =
+        if args.pseudonymize { Some(Arc::new(Pseudonymizer::new(pseudonym_key(&args)?)?)) } else { None };
     let (stop_tx, stop) = watch::channel(false);
     let signal = tokio::spawn(async move {
         shutdown.await;
@@ -152,7 +163,7 @@ pub async fn run(
         assignment,
         pool,
         dead,
-        filters,
+        filters: Arc::new(filters),
         pseudonyms,
         cache,
         summary: Summary::default(),
@@ -196,15 +207,40 @@ impl Pipeline {
     async fn run_loop(&mut self, mut end: Option<EndOfTopic>) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut last_report = Instant::now();
+        // Under a backlog, the next batch: read, and parsed on another thread while the current
+        // one is written, so parsing and the database use both cores.
+        let mut ahead: Option<tokio::task::JoinHandle<Batch>> = None;
         loop {
-            let mut before = snapshot(&self.assignment);
-            let messages = self.collect(&mut before).await;
-            if !messages.is_empty() {
-                self.process(&messages, &before).await?;
-                if let Some(end) = end.as_mut() {
-                    for m in &messages {
-                        end.advance(m.partition(), m.offset());
+            let current = match ahead.take() {
+                Some(next) => Some(next.await.context("preparing a batch panicked")?),
+                None => {
+                    let mut before = snapshot(&self.assignment);
+                    let messages = self.collect(&mut before).await;
+                    match messages.is_empty() {
+                        true => None,
+                        false => {
+                            Some(prepare(messages, before, self.filters.clone(), self.pseudonyms.clone()))
+                        }
                     }
+                }
+            };
+            let full = current.as_ref().is_some_and(|b| b.messages.len() >= self.args.batch_size);
+            if let Some(current) = current {
+                // Only when full: a partly filled batch means the consumer is caught up, and its
+                // rows should not wait for the next batch's linger.
+                if full && !self.stopping() {
+                    let mut before = snapshot(&self.assignment);
+                    let messages = self.collect(&mut before).await;
+                    if !messages.is_empty() {
+                        let (filters, pseudonyms) = (self.filters.clone(), self.pseudonyms.clone());
+                        ahead = Some(tokio::task::spawn_blocking(move || {
+                            prepare(messages, before, filters, pseudonyms)
+                        }));
+                    }
+                }
+                if !self.process(current, end.as_mut()).await? {
+                    // Stopped while the database was unreachable: nothing more is written.
+                    ahead = None;
                 }
             }
             self.summary.elapsed = started.elapsed();
@@ -216,12 +252,16 @@ impl Pipeline {
                     "progress"
                 );
             }
+            if ahead.is_some() {
+                // Read before a stop was asked for: written before leaving, so it is not re-read.
+                continue;
+            }
             if self.stopping() {
                 tracing::info!("stopping: in-flight batch done");
                 return Ok(());
             }
             if let Some(end) = end.as_mut() {
-                if messages.len() < self.args.batch_size {
+                if !full {
                     let assignment = self.assignment.clone();
                     let done = tokio::task::block_in_place(|| {
                         let a = assignment.lock().map_err(|_| anyhow::anyhow!("assignment lock poisoned"))?;
@@ -289,14 +329,16 @@ impl Pipeline {
 
     /// Writes one batch; stores its offsets only once the rows are committed and every dead
     /// letter is acknowledged.
-    async fn process(&mut self, messages: &[OwnedMessage], before: &Assignment) -> anyhow::Result<()> {
+    /// False when shutdown interrupted the write: nothing stored, nothing committed.
+    async fn process(&mut self, batch: Batch, end: Option<&mut EndOfTopic>) -> anyhow::Result<bool> {
         let started = Instant::now();
-        let shaping = Shaping { filters: &self.filters, pseudonyms: self.pseudonyms.as_ref() };
-        let prepared = batch::prepare(messages, &shaping, &self.cache);
+        let Batch { messages, before, mut prepared } = batch;
+        let (messages, before) = (&messages[..], &before);
+        prepared.settle(&self.cache);
         let Some((outcome, refused, deleted)) = self.write(&prepared.rows, &prepared.deletes).await else {
             // Shutdown while the database was unreachable: nothing stored, nothing committed;
             // the batch is read again after restart.
-            return Ok(());
+            return Ok(false);
         };
         for r in &prepared.rejected {
             tracing::warn!(partition = messages[r.index].partition(), offset = messages[r.index].offset(), class = r.class, reason = %r.message, "dead-lettering record");
@@ -349,6 +391,11 @@ impl Pipeline {
         metrics::histogram!("tweetpipe_batch_size").record(messages.len() as f64);
         metrics::histogram!("tweetpipe_batch_seconds").record(started.elapsed().as_secs_f64());
         self.progress.inc(messages.len() as u64);
+        if let Some(end) = end {
+            for m in messages {
+                end.advance(m.partition(), m.offset());
+            }
+        }
         let s = &mut self.summary;
         s.consumed += messages.len() as u64;
         s.music_dropped += prepared.music_dropped;
@@ -362,7 +409,7 @@ impl Pipeline {
             *s.by_rule.entry(rule).or_default() += n;
         }
         s.batches += 1;
-        Ok(())
+        Ok(true)
     }
 
     /// Upserts rows, retrying transient database errors with capped exponential backoff and
@@ -445,6 +492,18 @@ impl Pipeline {
         }
         tpl
     }
+}
+
+/// Parses and shapes `messages` (see [`batch::prepare`]); runs on any thread.
+fn prepare(
+    messages: Vec<OwnedMessage>,
+    before: Assignment,
+    filters: Arc<Filters>,
+    pseudonyms: Option<Arc<Pseudonymizer>>,
+) -> Batch {
+    let prepared =
+        batch::prepare(&messages, &Shaping { filters: &filters, pseudonyms: pseudonyms.as_deref() });
+    Batch { messages, before, prepared }
 }
 
 /// Writes the batch; when the database refuses it for a record's data, halves it until the

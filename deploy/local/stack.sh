@@ -204,7 +204,7 @@ EOF
     local attempt
     for attempt in 1 2 3 4 5; do
       if as_pg "$bin/pg_ctl" -D "$data" -l "$PG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
-        -o "-p $PG_PORT -k $PG_DIR/run -c listen_addresses=localhost -c max_connections=300 -c shared_buffers=256MB" \
+        -o "-p $PG_PORT -k $PG_DIR/run -c listen_addresses=localhost -c max_connections=300 -c shared_buffers=256MB -c track_commit_timestamp=on" \
         start >/dev/null 2>&1; then
         break
       fi

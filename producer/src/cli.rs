@@ -33,6 +33,19 @@ pub enum Command {
     /// Create, describe and grow the topic (partitions bound how many consumers can work).
     #[command(subcommand)]
     Topic(TopicCommand),
+    /// Write synthetic v2 stream lines to a file (or stdout) instead of Kafka: test and
+    /// benchmark input for `--source file:PATH`.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub synthetic: SyntheticArgs,
+
+    /// Where the JSON lines go; `-` for stdout.
+    #[arg(long, default_value = "-")]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,4 +185,9 @@ pub struct SyntheticArgs {
     /// Seed: the same seed gives the same tweets.
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_SEED", default_value_t = 42)]
     pub seed: u64,
+
+    /// Stamp each new tweet's `created_at` with the moment it is generated (to millisecond
+    /// precision), so `row committed - created_at` measures end-to-end latency.
+    #[arg(long, env = "TWEETPIPE_SYNTHETIC_WALL_CLOCK")]
+    pub wall_clock: bool,
 }

@@ -9,6 +9,7 @@
 //!   the final flush.
 //! - [`summary`]: what a run did, printed at the end; the same figures go to `/metrics`.
 //! - [`topic`]: `topic create | describe | add-partitions`.
+//! - `generate`: [`synthetic::write_lines`], the generator's output as a file.
 //! - [`x`]: the X API v2 sources (filtered stream, recent search).
 //!
 //! [`run`] takes the shutdown future as an argument, so tests can stop it like SIGTERM does.
@@ -33,8 +34,13 @@ use crate::summary::Summary;
 
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
-    if let Some(Command::Topic(command)) = cli.command {
-        return match topic::run(command).await {
+    let done = match cli.command {
+        Some(Command::Topic(command)) => Some(topic::run(command).await),
+        Some(Command::Generate(args)) => Some(synthetic::write_lines(&args)),
+        None => None,
+    };
+    if let Some(result) = done {
+        return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!("{e:#}");

@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 
 use serde_json::json;
 
-use crate::cli::SyntheticArgs;
+use anyhow::Context as _;
+
+use crate::cli::{GenerateArgs, SyntheticArgs};
 
 /// One generated message.
 #[derive(Debug, Clone)]
@@ -30,13 +32,26 @@ pub struct SyntheticTweet {
 struct Core {
     id: i64,
     user: usize,
+    /// Milliseconds since the epoch.
     created_at: i64,
+    /// Extra parts real stream lines carry (annotations, a mention, media, a quoted tweet), so
+    /// sizes spread over 1–3 KB as with `tweet.fields`/`expansions` set.
+    extras: Extras,
     text: String,
     hashtags: Vec<&'static str>,
     lang: &'static str,
     music: bool,
     retweet_count: i64,
     like_count: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Extras {
+    annotations: usize,
+    mention: Option<usize>,
+    media: bool,
+    /// Quotes the tweet with this id (carried in `includes.tweets`).
+    quoted: Option<i64>,
 }
 
 const USERS: &[(&str, Option<&str>)] = &[
@@ -99,6 +114,22 @@ const RECENT: usize = 4096;
 /// The first id: above 2^53, so nothing on the way may pass ids through an f64.
 const FIRST_ID: i64 = 1_600_000_000_000_000_000;
 
+/// Context annotations (domain, entity) as X attaches them; most of a real line's bulk.
+const ANNOTATIONS: &[(&str, &str, &str, &str)] = &[
+    ("54", "Musician", "10040395078", "Justin Bieber"),
+    ("10", "Person", "10040395078", "Justin Bieber"),
+    ("3", "TV Shows", "10000283837", "The Tonight Show Starring Jimmy Fallon"),
+    ("46", "Business Taxonomy", "1557696940178935808", "Gaming Business"),
+    ("131", "Unified Twitter Taxonomy", "847900493514891265", "Pop music"),
+    ("65", "Interests and Hobbies Vertical", "847894353708068864", "Entertainment"),
+];
+const BIOS: &[&str] = &[
+    "Belieber since 2009. Purpose world tour x3. Fan account, not affiliated.",
+    "News, photos and tour dates, every day. DMs open for tips.",
+    "coffee, concerts and long threads about pop culture (she/her)",
+    "Daily updates. Turn on notifications!",
+];
+
 /// The generator; an iterator of [`SyntheticTweet`].
 pub struct Generator {
     rng: SplitMix64,
@@ -106,7 +137,10 @@ pub struct Generator {
     duplicate_share: f64,
     music_share: f64,
     next_id: i64,
+    /// Milliseconds since the epoch of the next new tweet.
     clock: i64,
+    /// `created_at` is the moment of generation (end-to-end latency measurements).
+    wall_clock: bool,
     recent: VecDeque<Core>,
 }
 
@@ -120,14 +154,16 @@ impl Generator {
             duplicate_share: args.duplicate_share.clamp(0.0, 1.0),
             music_share: args.music_share.clamp(0.0, 1.0),
             next_id,
-            clock: 1_790_000_000,
+            clock: 1_790_000_000_000,
+            wall_clock: args.wall_clock,
             recent: VecDeque::with_capacity(RECENT),
         }
     }
 
     fn new_core(&mut self) -> Core {
         self.next_id += 1 + (self.rng.next() % 997) as i64;
-        self.clock += (self.rng.next() % 3) as i64;
+        self.clock += (self.rng.next() % 3000) as i64;
+        let created_at = if self.wall_clock { chrono::Utc::now().timestamp_millis() } else { self.clock };
         let music = self.rng.chance(self.music_share);
         let n_words = 6 + (self.rng.next() % 14) as usize;
         let mut words: Vec<String> = (0..n_words).map(|_| self.rng.pick(WORDS).to_string()).collect();
@@ -145,10 +181,20 @@ impl Generator {
             text.push_str(" #");
             text.push_str(tag);
         }
+        let extras = Extras {
+            annotations: 1 + (self.rng.next() % 5) as usize,
+            mention: self.rng.chance(0.3).then(|| (self.rng.next() as usize) % USERS.len()),
+            media: self.rng.chance(0.25),
+            quoted: match self.rng.chance(0.15) {
+                true => self.recent.back().map(|c| c.id),
+                false => None,
+            },
+        };
         Core {
             id: self.next_id,
             user: (self.rng.next() as usize) % USERS.len(),
-            created_at: self.clock,
+            created_at,
+            extras,
             text,
             hashtags,
             lang: self.rng.pick(LANGS),
@@ -159,11 +205,10 @@ impl Generator {
     }
 
     fn render(core: &Core, duplicate: bool) -> SyntheticTweet {
-        let (username, location) = USERS[core.user];
-        let author_id = (1_000_000 + core.user as i64).to_string();
+        let (username, _) = USERS[core.user];
         let id = core.id.to_string();
-        let created = chrono::DateTime::from_timestamp(core.created_at, 0)
-            .map(|t| t.format("%Y-%m-%dT%H:%M:%S.000Z").to_string())
+        let created = chrono::DateTime::from_timestamp_millis(core.created_at)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
             .unwrap_or_default();
         let hashtags: Vec<serde_json::Value> = core
             .hashtags
@@ -175,28 +220,65 @@ impl Generator {
                 Some(json!({"start": start, "end": start + needle.chars().count(), "tag": tag}))
             })
             .collect();
-        let mut user =
-            json!({"id": author_id, "name": username.replace(['_', '.'], " "), "username": username});
-        if let Some(loc) = location {
-            user["location"] = json!(loc);
+        let x = core.extras;
+        let annotations: Vec<serde_json::Value> = (0..x.annotations)
+            .map(|i| {
+                let (did, dname, eid, ename) = ANNOTATIONS[(core.id as usize + i) % ANNOTATIONS.len()];
+                json!({
+                    "domain": {"id": did, "name": dname, "description": format!("Named {dname} entities, as X classifies them")},
+                    "entity": {"id": eid, "name": ename}
+                })
+            })
+            .collect();
+        let mut users = vec![user_object(core.user)];
+        let mut entities = json!({"hashtags": hashtags});
+        if let Some(m) = x.mention.filter(|m| *m != core.user) {
+            entities["mentions"] =
+                json!([{"start": 0, "end": 0, "username": USERS[m].0, "id": author_id(m)}]);
+            users.push(user_object(m));
+        }
+        let mut data = json!({
+            "id": id,
+            "text": core.text,
+            "author_id": author_id(core.user),
+            "conversation_id": id,
+            "created_at": created,
+            "lang": core.lang,
+            "possibly_sensitive": false,
+            "reply_settings": "everyone",
+            "edit_history_tweet_ids": [id],
+            "edit_controls": {"edits_remaining": 5, "is_edit_eligible": true, "editable_until": created},
+            "public_metrics": {
+                "retweet_count": core.retweet_count,
+                "reply_count": core.retweet_count / 3,
+                "like_count": core.like_count,
+                "quote_count": core.retweet_count / 7,
+                "bookmark_count": core.like_count / 11,
+                "impression_count": core.like_count * 37
+            },
+            "entities": entities,
+            "context_annotations": annotations
+        });
+        let mut includes = json!({"users": users});
+        if x.media {
+            let key = format!("3_{}", core.id);
+            data["attachments"] = json!({"media_keys": [key]});
+            includes["media"] = json!([{
+                "media_key": key, "type": "photo", "width": 1080, "height": 1350,
+                "url": format!("https://pbs.twimg.com/media/F{}.jpg", core.id % 1_000_000_007)
+            }]);
+        }
+        if let Some(q) = x.quoted {
+            data["referenced_tweets"] = json!([{"type": "quoted", "id": q.to_string()}]);
+            includes["tweets"] = json!([{
+                "id": q.to_string(), "text": "the tour dates are out, who else is going", "author_id": author_id(0),
+                "created_at": created, "lang": "en", "edit_history_tweet_ids": [q.to_string()],
+                "public_metrics": {"retweet_count": 120, "reply_count": 14, "like_count": 980, "quote_count": 9}
+            }]);
         }
         let line = json!({
-            "data": {
-                "id": id,
-                "text": core.text,
-                "author_id": author_id,
-                "created_at": created,
-                "lang": core.lang,
-                "edit_history_tweet_ids": [id],
-                "public_metrics": {
-                    "retweet_count": core.retweet_count,
-                    "reply_count": core.retweet_count / 3,
-                    "like_count": core.like_count,
-                    "quote_count": core.retweet_count / 7
-                },
-                "entities": {"hashtags": hashtags}
-            },
-            "includes": {"users": [user]},
+            "data": data,
+            "includes": includes,
             "matching_rules": [{"id": "1800000000000000001", "tag": "justinbieber"}]
         });
         SyntheticTweet {
@@ -209,6 +291,56 @@ impl Generator {
             payload: serde_json::to_vec(&line).unwrap_or_default(),
         }
     }
+}
+
+/// `tweetpipe-producer generate`: the generator's lines, one per line, to a file or stdout.
+pub fn write_lines(args: &GenerateArgs) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let out: Box<dyn std::io::Write> = if args.out.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        let file =
+            std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+        Box::new(file)
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    for tweet in Generator::new(&args.synthetic) {
+        out.write_all(&tweet.payload)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush().with_context(|| format!("writing {}", args.out.display()))?;
+    Ok(())
+}
+
+fn author_id(user: usize) -> String {
+    (1_000_000 + user as i64).to_string()
+}
+
+/// The author as `user.fields=created_at,description,location,profile_image_url,public_metrics,
+/// url,verified` returns it.
+fn user_object(user: usize) -> serde_json::Value {
+    let (username, location) = USERS[user];
+    let n = user as i64;
+    let mut u = json!({
+        "id": author_id(user),
+        "name": username.replace(['_', '.'], " "),
+        "username": username,
+        "created_at": "2012-03-14T18:22:05.000Z",
+        "description": BIOS[user % BIOS.len()],
+        "profile_image_url": format!("https://pbs.twimg.com/profile_images/{}/avatar_normal.jpg", 1_400_000_000 + n),
+        "url": "",
+        "verified": false,
+        "verified_type": "none",
+        "protected": false,
+        "public_metrics": {
+            "followers_count": 1200 + n * 317, "following_count": 300 + n * 7,
+            "tweet_count": 45_000 + n * 1009, "listed_count": 12 + n, "like_count": 88_000 + n * 13
+        }
+    });
+    if let Some(loc) = location {
+        u["location"] = json!(loc);
+    }
+    u
 }
 
 impl Iterator for Generator {
@@ -266,7 +398,7 @@ mod tests {
     use tweetpipe_common::music::MusicRule;
 
     fn args(count: u64) -> SyntheticArgs {
-        SyntheticArgs { count, rate: 0.0, duplicate_share: 0.2, music_share: 0.1, seed: 7 }
+        SyntheticArgs { count, rate: 0.0, duplicate_share: 0.2, music_share: 0.1, seed: 7, wall_clock: false }
     }
 
     #[test]

@@ -31,7 +31,8 @@ struct Scenario {
 impl Scenario {
     async fn new(name: &'static str, count: u64, duplicate_share: f64, seed: u64) -> Self {
         let ctx = TestContext::new(name).await.expect("context");
-        let args = SyntheticArgs { count, rate: 0.0, duplicate_share, music_share: 0.05, seed };
+        let args =
+            SyntheticArgs { count, rate: 0.0, duplicate_share, music_share: 0.05, seed, wall_clock: false };
         Self { name, ctx, args, started: Instant::now() }
     }
 

@@ -35,8 +35,22 @@ async fn checksum(ctx: &TestContext) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_is_safe_by_default_and_leaves_the_table_unchanged() {
     let ctx = TestContext::new("replay").await.expect("context");
-    let early = SyntheticArgs { count: 3000, rate: 0.0, duplicate_share: 0.1, music_share: 0.05, seed: 41 };
-    let late = SyntheticArgs { count: 2000, rate: 0.0, duplicate_share: 0.1, music_share: 0.05, seed: 42 };
+    let early = SyntheticArgs {
+        count: 3000,
+        rate: 0.0,
+        duplicate_share: 0.1,
+        music_share: 0.05,
+        seed: 41,
+        wall_clock: false,
+    };
+    let late = SyntheticArgs {
+        count: 2000,
+        rate: 0.0,
+        duplicate_share: 0.1,
+        music_share: 0.05,
+        seed: 42,
+        wall_clock: false,
+    };
     summary(&run(ctx.producer().args(synthetic_flags(&early)), LIMIT));
     let after_early = committed_and_ends(&ctx.topic, &ctx.group).expect("ends");
     // Everything produced from here on carries a later timestamp.

@@ -10,7 +10,14 @@ use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
 #[tokio::test(flavor = "multi_thread")]
 async fn three_consumers_on_six_partitions_equal_one_consumer() {
     let ctx = TestContext::new("three").await.expect("context");
-    let args = SyntheticArgs { count: 6000, rate: 0.0, duplicate_share: 0.15, music_share: 0.05, seed: 3 };
+    let args = SyntheticArgs {
+        count: 6000,
+        rate: 0.0,
+        duplicate_share: 0.15,
+        music_share: 0.05,
+        seed: 3,
+        wall_clock: false,
+    };
     summary(&tweetpipe_tests::run(
         ctx.producer().args(synthetic_flags(&args)).args(["--partitions", "6"]),
         Duration::from_secs(120),
@@ -58,7 +65,14 @@ async fn consumers_scale_one_three_six_a_seventh_idles_and_added_partitions_are_
     const LIMIT: Duration = Duration::from_secs(240);
 
     let ctx = TestContext::new("scale").await.expect("context");
-    let args = SyntheticArgs { count: 40_000, rate: 0.0, duplicate_share: 0.1, music_share: 0.05, seed: 61 };
+    let args = SyntheticArgs {
+        count: 40_000,
+        rate: 0.0,
+        duplicate_share: 0.1,
+        music_share: 0.05,
+        seed: 61,
+        wall_clock: false,
+    };
     let mut create = ctx.producer();
     create.args(["topic", "create", "--partitions", "6"]);
     let created = tweetpipe_tests::run(&mut create, LIMIT);

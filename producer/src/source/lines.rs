@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::Sender;
-use tweetpipe_common::envelope::{classify_value, trim_ascii, unparsable, Item, Reject};
+use tweetpipe_common::envelope::{classify_document, classify_value, trim_ascii, unparsable, Item, Reject};
 
 use super::{Msg, ReadStats, Record, StopFlag};
 
@@ -126,8 +126,8 @@ pub fn read<R: Read + BufRead>(
             }
             continue;
         }
-        let items = match serde_json::from_slice(trimmed) {
-            Ok(value) => classify_value(value, Some(trimmed)),
+        let items = match classify_document(trimmed) {
+            Ok(items) => items,
             Err(e) if e.is_eof() && matches!(trimmed.first(), Some(b'{' | b'[')) => {
                 match complete_document(&mut lines, &line, max_line_bytes, &mut stats)? {
                     Some(items) => items,

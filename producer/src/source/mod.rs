@@ -200,14 +200,17 @@ async fn run_synthetic(
 ) -> ReadStats {
     let mut stats = ReadStats::default();
     let started = Instant::now();
-    for (n, tweet) in Generator::new(args).enumerate() {
+    let mut tweets = Generator::new(args);
+    for n in 0u64.. {
         if stop.is_stopped() {
             break;
         }
+        // Wait first, then generate: a wall-clock `created_at` is then the moment of sending.
         if args.rate > 0.0 {
             let due = started + Duration::from_secs_f64(n as f64 / args.rate);
             tokio::time::sleep_until(due.into()).await;
         }
+        let Some(tweet) = tweets.next() else { break };
         stats.lines += 1;
         stats.bytes += tweet.payload.len() as u64;
         let item = Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload });
