@@ -214,7 +214,7 @@ async fn run_synthetic(
         stats.lines += 1;
         stats.bytes += tweet.payload.len() as u64;
         let item = Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload });
-        if tx.send(Msg::Record(Record { origin: origin.clone(), line: n as u64 + 1, item })).await.is_err() {
+        if tx.send(Msg::Record(Record { origin: origin.clone(), line: n + 1, item })).await.is_err() {
             break;
         }
     }
