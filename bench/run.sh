@@ -47,7 +47,7 @@ psql_db() { psql -X -q -v ON_ERROR_STOP=1 "$PG_BASE/$1" "${@:2}"; }
 now() { date +%s.%N; }
 elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 # Peak RSS in MiB from a GNU time output file.
-rss_mib() { awk -F= '/^maxrss_kb=/ { printf "%.0f", $2 / 1024 }' "$1"; }
+rss_mib() { awk '{ sub(/^maxrss_kb=/, "", $1); printf "%.0f\n", $1 / 1024 }' "$1"; }
 timed() { local out=$1; shift; /usr/bin/time -o "$out" -f 'maxrss_kb=%M wall_s=%e' "$@"; }
 
 fresh_db() {
@@ -86,12 +86,6 @@ fi
 DATA_BYTES=$(stat -c %s "$DATA")
 AVG_BYTES=$((DATA_BYTES / TWEETS - 1))
 log "input: $TWEETS lines, $(mb "$DATA_BYTES") MiB, $AVG_BYTES bytes per tweet on average"
-
-# Earlier runs' topics and databases would only fill the disk.
-java -cp "$KAFKA_LIBS" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA" --list 2>/dev/null \
-  | { grep -E '^bench-[0-9]' || true; } | while read -r t; do
-      java -cp "$KAFKA_LIBS" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA" --delete --topic "$t" >/dev/null 2>&1 || true
-    done
 
 # --- (a) producer -----------------------------------------------------------------------------
 TOPIC="bench-$RUN_ID"
@@ -156,7 +150,7 @@ psql_db "bench_c$first" -c "\\copy tweets TO '$LOGS/rows.copy'"
 fresh_db bench_ceiling
 cat >"$LOGS/ceiling.sql" <<SQL
 BEGIN;
-CREATE TEMP TABLE staging (LIKE tweets INCLUDING DEFAULTS) ON COMMIT DROP;
+CREATE TEMP TABLE staging (LIKE tweets INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DROP;
 \\copy staging FROM '$LOGS/rows.copy'
 INSERT INTO tweets SELECT * FROM staging
 ON CONFLICT (id) DO UPDATE SET retweet_count = GREATEST(tweets.retweet_count, EXCLUDED.retweet_count),
@@ -199,6 +193,12 @@ wait "$lat_consumer" || true
 read -r lat_p50 lat_p99 lat_max < <(psql_db bench_latency -tAc "
   SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)), round(max(ms))
   FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - created_at) * 1000 AS ms FROM tweets) l" | tr '|' ' ')
+
+# The topics hold gigabytes; the databases stay for inspection until the next run.
+for t in "$TOPIC" "$PP_TOPIC" "$LAT_TOPIC"; do
+  java -cp "$KAFKA_LIBS" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA" --delete --topic "$t" >/dev/null 2>&1 \
+    || log "could not delete topic $t"
+done
 
 # --- report -----------------------------------------------------------------------------------
 {

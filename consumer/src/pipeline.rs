@@ -126,6 +126,11 @@ pub async fn run(
             ("statistics.interval.ms", "5000"),
             // Notice added partitions within seconds, not the default five minutes.
             ("topic.metadata.refresh.interval.ms", "10000"),
+            // Memory: librdkafka's defaults (64 MiB of pre-fetched messages, 50 MiB fetch
+            // responses held until their last message is read) doubled the consumer's RSS and
+            // bought no throughput; these keep a few batches ahead (see README, Performance).
+            ("queued.max.messages.kbytes", "16384"),
+            ("fetch.max.bytes", "8388608"),
         ])
         .set("group.id", &args.group)
         .create_with_context(GroupContext { assignment: assignment.clone() })

@@ -58,7 +58,7 @@ impl<R: BufRead> Lines<R> {
             if buf.is_empty() {
                 break;
             }
-            let (chunk, done) = match memchr(b'\n', buf) {
+            let (chunk, done) = match memchr::memchr(b'\n', buf) {
                 Some(i) => (&buf[..=i], true),
                 None => (buf, false),
             };
@@ -77,10 +77,6 @@ impl<R: BufRead> Lines<R> {
         self.next_number += 1;
         Ok(Some(Line { number: self.next_number, bytes, len }))
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|b| *b == needle)
 }
 
 /// Reads `reader` to the end (or until stopped), sending one record per classified item.
