@@ -49,6 +49,20 @@ elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; 
 # Peak RSS in MiB from a GNU time output file.
 rss_mib() { awk '{ sub(/^maxrss_kb=/, "", $1); printf "%.0f\n", $1 / 1024 }' "$1"; }
 timed() { local out=$1; shift; /usr/bin/time -o "$out" -f 'maxrss_kb=%M wall_s=%e' "$@"; }
+# Samples the RSS (KiB) of the process GNU time ($1) runs, once a second, until it exits.
+sample_rss() {
+  local child=""
+  while kill -0 "$1" 2>/dev/null; do
+    [ -n "$child" ] || child=$(pgrep -P "$1" | head -n 1 || true)
+    [ -z "$child" ] || awk '/^VmRSS:/ { print $2 }' "/proc/$child/status" 2>/dev/null || true
+    sleep 1
+  done
+}
+# The samples at a quarter, half, three quarters and the end of the run, in MiB.
+rss_curve() {
+  awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
+    for (q = 1; q <= 4; q++) { i = int(NR * q / 4); if (i < 1) i = 1; printf "%s%.0f", (q > 1 ? " / " : ""), v[i] / 1024 } }' "$1"
+}
 
 fresh_db() {
   psql_db tweetpipe -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
@@ -95,10 +109,13 @@ start=$(now)
 timed "$LOGS/producer.time" "$BIN/tweetpipe-producer" --brokers "$KAFKA" --topic "$TOPIC" \
   --source "file:$DATA" >"$LOGS/producer.txt" 2>"$LOGS/producer.log"
 prod_wall=$(elapsed_since "$start")
+# Its own clock, from the first line read to the last delivery confirmed: like
+# ProducerPerformance's, it leaves out process start-up (and, there, loading the file).
+prod_secs=$(field elapsed_s "$LOGS/producer.txt")
 prod_tweets=$(field tweets "$LOGS/producer.txt")
 [ "$prod_tweets" = "$TWEETS" ] || die "the producer sent $prod_tweets of $TWEETS tweets; see $LOGS/producer.log"
-prod_rate=$(per_sec "$TWEETS" "$prod_wall")
-prod_mbs=$(awk -v b="$DATA_BYTES" -v s="$prod_wall" 'BEGIN { printf "%.1f", b / 1048576 / s }')
+prod_rate=$(per_sec "$TWEETS" "$prod_secs")
+prod_mbs=$(awk -v b="$DATA_BYTES" -v s="$prod_secs" 'BEGIN { printf "%.1f", b / 1048576 / s }')
 
 log "(a) Kafka ProducerPerformance: the same lines, the same settings"
 PP_TOPIC="bench-$RUN_ID-pp"
@@ -125,6 +142,7 @@ for n in $CONSUMER_COUNTS; do
       --brokers "$KAFKA" --topic "$TOPIC" --group "$group" --exit-at-end \
       >"$LOGS/consumer-$n-$i.txt" 2>"$LOGS/consumer-$n-$i.log" &
     pids+=($!)
+    [ "$i" -ne 1 ] || { sample_rss "$!" >"$LOGS/consumer-$n-1.rss" & }
   done
   for pid in "${pids[@]}"; do wait "$pid" || die "a consumer failed; see $LOGS/consumer-$n-*.log"; done
   drain_wall[$n]=$(elapsed_since "$start")
@@ -219,6 +237,7 @@ done
   for n in $CONSUMER_COUNTS; do
     echo "| (d) peak RSS, consumer ($n process(es), $((TWEETS / n)) messages each) | ${drain_rss[$n]} MiB | | |"
   done
+  echo "| (d) RSS of the single consumer at 1/4, 1/2, 3/4 and the end of its drain | $(rss_curve "$LOGS/consumer-$first-1.rss") MiB | | |"
   echo
   echo "Rows stored: $rows of $TWEETS messages. Logs: $LOGS"
 } | tee "$LOGS/report.md"

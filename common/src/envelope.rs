@@ -143,6 +143,12 @@ impl<'de> serde::Deserialize<'de> for IsString {
 /// path, which gives the same answer for these lines and a precise one for everything else
 /// (duplicate keys, odd ids, a missing text, notices, pages).
 fn stream_line(raw: &[u8]) -> Option<Item> {
+    let id = stream_line_id(raw)?;
+    Some(Item::Tweet(TweetMessage { id, format: Format::V2, payload: raw.to_vec() }))
+}
+
+/// The tweet id of a line [`stream_line`] recognises: such a line is its own message.
+pub fn stream_line_id(raw: &[u8]) -> Option<i64> {
     // Skipped fields are not checked for UTF-8 by serde_json; the whole line is, here.
     let text = std::str::from_utf8(raw).ok()?;
     let line: StreamLine<'_> = serde_json::from_str(text).ok()?;
@@ -150,8 +156,7 @@ fn stream_line(raw: &[u8]) -> Option<Item> {
     if line.statuses.is_some() || tweet.text.is_none() {
         return None;
     }
-    let id = crate::id::parse_id_str(tweet.id?).ok()?;
-    Some(Item::Tweet(TweetMessage { id, format: Format::V2, payload: raw.to_vec() }))
+    crate::id::parse_id_str(tweet.id?).ok()
 }
 
 /// The reject for input that is not JSON (or not UTF-8).
@@ -480,9 +485,14 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// `b` without leading and trailing ASCII white space (`\r\n` included).
 pub fn trim_ascii(b: &[u8]) -> &[u8] {
+    &b[trimmed_range(b)]
+}
+
+/// Where [`trim_ascii`] cuts.
+pub fn trimmed_range(b: &[u8]) -> std::ops::Range<usize> {
     let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
     let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
-    &b[start..end]
+    start..end
 }
 
 #[cfg(test)]

@@ -62,6 +62,8 @@ struct Pipeline {
     carry: Vec<(u64, OwnedMessage)>,
     /// Backfill progress (hidden unless `--exit-at-end` on a terminal).
     progress: indicatif::ProgressBar,
+    /// The previous batch's `ingest_counts` update, still being written.
+    counts_in_flight: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Joins the group and stores tweets until `shutdown` completes, or, with `--exit-at-end`, until
@@ -175,10 +177,12 @@ pub async fn run(
         stop,
         carry: Vec::new(),
         progress,
+        counts_in_flight: None,
     };
     let result = pipeline.run_loop(end).await;
     pipeline.progress.finish_and_clear();
     signal.abort();
+    pipeline.counts_written().await;
     pipeline.final_commit().await;
     pipeline.consumer.unsubscribe();
     pipeline.pool.close().await;
@@ -190,6 +194,12 @@ pub async fn run(
 }
 
 impl Pipeline {
+    async fn counts_written(&mut self) {
+        if let Some(task) = self.counts_in_flight.take() {
+            let _ = task.await;
+        }
+    }
+
     fn stopping(&self) -> bool {
         *self.stop.borrow()
     }
@@ -388,10 +398,15 @@ impl Pipeline {
             deleted: prepared.deletes.len() as i64,
             dead_lettered: dead as i64,
         };
-        // Event counts are a report, not data: a failure here is logged, not retried.
-        if let Err(e) = counts::record(&self.pool, &batch_counts).await {
-            tracing::warn!(error = %e, "could not record the batch's counts");
-        }
+        // Event counts are a report, not data: written while the next batch is, a failure
+        // logged, not retried. One at a time, and the last one awaited before exit.
+        self.counts_written().await;
+        let pool = self.pool.clone();
+        self.counts_in_flight = Some(tokio::spawn(async move {
+            if let Err(e) = counts::record(&pool, &batch_counts).await {
+                tracing::warn!(error = %e, "could not record the batch's counts");
+            }
+        }));
         metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "consumer").increment(dead);
         metrics::histogram!("tweetpipe_batch_size").record(messages.len() as f64);
         metrics::histogram!("tweetpipe_batch_seconds").record(started.elapsed().as_secs_f64());

@@ -41,7 +41,9 @@ INSERT INTO tweets AS t (
     content_hash, matched_rule, duplicate_of)
 SELECT u.id, u.author_id, u.username, u.created_at, u.text, u.retweet_count, u.like_count,
        u.reply_count, u.quote_count, u.location, u.lang,
-       ARRAY(SELECT jsonb_array_elements_text(u.hashtags::jsonb)),
+       -- A text[] per row cannot travel inside UNNEST (it would flatten): every row's tags go
+       -- in one array, and each row takes its slice (empty when it has none).
+       ($21::text[])[u.tag_from : u.tag_from + u.tag_count - 1],
        u.is_retweet, u.format, u.raw::jsonb, u.kafka_partition, u.kafka_offset,
        u.content_hash, u.matched_rule,
        -- --dedup content: the earliest tweet with the same fingerprint, stored or in this batch.
@@ -50,12 +52,12 @@ SELECT u.id, u.author_id, u.username, u.created_at, u.text, u.retweet_count, u.l
            (SELECT min(b.id) FROM UNNEST($1::int8[], $18::int8[]) AS b(id, content_hash)
              WHERE b.content_hash = u.content_hash AND b.id < u.id)) END
 FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::timestamptz[], $5::text[], $6::int8[],
-            $7::int8[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::text[],
+            $7::int8[], $8::int8[], $9::int8[], $10::text[], $11::text[], $12::int4[],
             $13::bool[], $14::text[], $15::text[], $16::int4[], $17::int8[], $18::int8[],
-            $19::text[])
+            $19::text[], $22::int4[])
      AS u(id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
-          quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition,
-          kafka_offset, content_hash, matched_rule)
+          quote_count, location, lang, tag_from, is_retweet, format, raw, kafka_partition,
+          kafka_offset, content_hash, matched_rule, tag_count)
 -- X deleted it: it never comes back.
 WHERE NOT EXISTS (SELECT 1 FROM deleted_tweets d WHERE d.id = u.id)
 ON CONFLICT (id) DO UPDATE SET
@@ -105,7 +107,9 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
     let mut quotes: Vec<Option<i64>> = Vec::with_capacity(n);
     let mut locations: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut langs: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut hashtags: Vec<String> = Vec::with_capacity(n);
+    let mut tags: Vec<&str> = Vec::new();
+    let mut tag_from: Vec<i32> = Vec::with_capacity(n);
+    let mut tag_count: Vec<i32> = Vec::with_capacity(n);
     let mut retweet_flags = Vec::with_capacity(n);
     let mut formats: Vec<&str> = Vec::with_capacity(n);
     let mut raws: Vec<&str> = Vec::with_capacity(n);
@@ -126,8 +130,10 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
         quotes.push(t.quote_count);
         locations.push(t.location.as_deref());
         langs.push(t.lang.as_deref());
-        // A text[] per row cannot travel inside UNNEST (it would flatten), so it goes as JSON.
-        hashtags.push(serde_json::to_string(&t.hashtags).unwrap_or_else(|_| "[]".to_owned()));
+        // PostgreSQL arrays are 1-based.
+        tag_from.push(tags.len() as i32 + 1);
+        tag_count.push(t.hashtags.len() as i32);
+        tags.extend(t.hashtags.iter().map(String::as_str));
         retweet_flags.push(t.is_retweet);
         formats.push(t.format.as_str());
         raws.push(&row.raw);
@@ -149,7 +155,7 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
         .bind(&quotes)
         .bind(&locations)
         .bind(&langs)
-        .bind(&hashtags)
+        .bind(&tag_from)
         .bind(&retweet_flags)
         .bind(&formats)
         .bind(&raws)
@@ -158,6 +164,8 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
         .bind(&hashes)
         .bind(&rules)
         .bind(link_content)
+        .bind(&tags)
+        .bind(&tag_count)
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;

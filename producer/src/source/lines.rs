@@ -13,7 +13,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::Sender;
-use tweetpipe_common::envelope::{classify_document, classify_value, trim_ascii, unparsable, Item, Reject};
+use tweetpipe_common::envelope::{
+    classify_document, classify_value, stream_line_id, trim_ascii, trimmed_range, unparsable, Item, Reject,
+    TweetMessage,
+};
+use tweetpipe_common::Format;
 
 use super::{Msg, ReadStats, Record, StopFlag};
 
@@ -118,6 +122,17 @@ pub fn read<R: Read + BufRead>(
         let trimmed = trim_ascii(&line.bytes);
         if trimmed.is_empty() {
             if !send(line.number, Item::Control("keep_alive")) {
+                break;
+            }
+            continue;
+        }
+        // The common case: one stream line, which becomes its message without a copy.
+        if let Some(id) = stream_line_id(trimmed) {
+            let range = trimmed_range(&line.bytes);
+            let mut payload = line.bytes;
+            payload.truncate(range.end);
+            payload.drain(..range.start);
+            if !send(line.number, Item::Tweet(TweetMessage { id, format: Format::V2, payload })) {
                 break;
             }
             continue;
