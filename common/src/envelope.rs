@@ -544,6 +544,28 @@ mod tests {
     }
 
     #[test]
+    fn the_stream_line_fast_path_answers_as_the_general_path_does() {
+        let lines = [
+            r#"{"data":{"id":"7","text":"a \"b\"\n"},"includes":{"users":[]},"matching_rules":[]}"#,
+            r#"{"data":{"id":"7","text":"t"},"statuses":5}"#,
+            r#"{"data":{"id":"7"},"data":{"id":"8","text":"dup"}}"#,
+            r#"{"data":{"id":7,"text":"number id"}}"#,
+            r#"{"data":{"id":"x","text":"bad id"}}"#,
+            r#"{"data":{"id":"9","text":null}}"#,
+        ];
+        for line in lines {
+            let general = match serde_json::from_str::<Value>(line) {
+                Ok(v) => classify_value(v, Some(line.as_bytes())),
+                Err(e) => vec![Item::Reject(unparsable(line.as_bytes(), &e))],
+            };
+            let fast = classify_bytes(line.as_bytes());
+            assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{line}");
+        }
+        assert!(stream_line_id(lines[0].as_bytes()).is_some());
+        assert!(lines[1..].iter().all(|l| stream_line_id(l.as_bytes()).is_none()));
+    }
+
+    #[test]
     fn stream_line_goes_as_it_came() {
         let line =
             br#"{"data":{"id":"1578516068309794817","text":"hi"},"matching_rules":[{"id":"1","tag":"jb"}]}"#;

@@ -251,6 +251,25 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_newer_in_any_metric_than_the_cache_is_written() {
+        let mut cache = RecentIds::new(10);
+        cache.remember(1, [5, 5, -1, -1]);
+        let line = |rt: i64, likes: i64| {
+            serde_json::json!({"data": {"id": "1", "text": "a",
+                "public_metrics": {"retweet_count": rt, "like_count": likes}}})
+            .to_string()
+        };
+        let filters = music();
+        let shaping = Shaping { filters: &filters, pseudonyms: None };
+        // The first copy sorts newest but the cache already has it; the second has more likes.
+        let mut p = prepare(&[msg(0, &line(5, 1)), msg(1, &line(4, 9))], &shaping);
+        p.settle(&cache);
+        let kept: Vec<_> = p.rows.iter().map(|r| (r.tweet.retweet_count, r.tweet.like_count)).collect();
+        assert_eq!(kept, [(4, Some(9))]);
+        assert_eq!(p.duplicates, 1);
+    }
+
+    #[test]
     fn cached_stale_copies_are_skipped() {
         let mut cache = RecentIds::new(10);
         cache.remember(1, [5, -1, -1, -1]);

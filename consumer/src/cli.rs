@@ -169,6 +169,12 @@ pub struct RunArgs {
     #[arg(long, env = "TWEETPIPE_BATCH_SIZE", default_value_t = 1000)]
     pub batch_size: usize,
 
+    /// Database transactions each batch is split into and written at once, on separate
+    /// connections (no more than the pool holds). With `--dedup content` a batch is always
+    /// one transaction.
+    #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
+    pub db_writers: usize,
+
     /// Longest wait for a batch to fill, in milliseconds.
     #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", default_value_t = 200)]
     pub batch_linger_ms: u64,

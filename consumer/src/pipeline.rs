@@ -438,34 +438,61 @@ impl Pipeline {
     /// lasts. `None` when shutdown interrupted the retries.
     async fn write(&mut self, rows: &[Row], deletes: &[i64]) -> Option<(Outcome, Vec<(Row, String)>, u64)> {
         let link_content = self.args.dedup == Dedup::Content;
+        // Content links look for earlier tweets in the same transaction: one writer then.
+        let writers = if link_content { 1 } else { self.args.db_writers.max(1) };
+        let mut pending = split(rows.len(), writers);
+        let mut total = Outcome::default();
+        let mut refused = Vec::new();
+        let mut deleted: Option<u64> = None;
         let mut delay = Duration::from_millis(200);
         let mut stop_deadline: Option<Instant> = None;
         let mut paused = false;
         let result = loop {
-            let attempt = async {
-                let (outcome, refused) = write_isolating(&self.pool, rows, link_content).await?;
-                let deleted = counts::apply_deletes(&self.pool, deletes).await?;
-                Ok::<_, sqlx::Error>((outcome, refused, deleted))
-            };
-            match attempt.await {
-                Ok(done) => break Some(done),
-                Err(e) => {
-                    if self.stopping() {
-                        let deadline = *stop_deadline.get_or_insert_with(|| {
-                            Instant::now() + Duration::from_secs(self.args.drain_timeout_secs)
-                        });
-                        if Instant::now() >= deadline {
-                            tracing::error!(error = %e, "giving up on the in-flight batch at shutdown; it will be read again");
-                            break None;
-                        }
+            // Parts already committed are not written again, so the counts stay exact.
+            let results = futures::future::join_all(
+                pending.iter().map(|r| write_isolating(&self.pool, &rows[r.clone()], link_content)),
+            )
+            .await;
+            let mut error = None;
+            let mut failed = Vec::new();
+            for (range, result) in pending.iter().zip(results) {
+                match result {
+                    Ok((outcome, bad)) => {
+                        total.inserted += outcome.inserted;
+                        total.updated += outcome.updated;
+                        total.content_duplicates += outcome.content_duplicates;
+                        refused.extend(bad);
                     }
-                    let kind = if is_transient(&e) { "transient" } else { "unexpected" };
-                    tracing::error!(error = %e, kind, retry_in_ms = delay.as_millis() as u64, "database write failed; partitions paused, retrying (offsets not committed)");
-                    paused = true;
-                    self.pause_and_poll(jitter(delay)).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
+                    Err(e) => {
+                        failed.push(range.clone());
+                        error = Some(e);
+                    }
                 }
             }
+            pending = failed;
+            if error.is_none() && deleted.is_none() {
+                match counts::apply_deletes(&self.pool, deletes).await {
+                    Ok(n) => deleted = Some(n),
+                    Err(e) => error = Some(e),
+                }
+            }
+            let Some(e) = error else {
+                break Some((total, std::mem::take(&mut refused), deleted.unwrap_or(0)));
+            };
+            if self.stopping() {
+                let deadline = *stop_deadline.get_or_insert_with(|| {
+                    Instant::now() + Duration::from_secs(self.args.drain_timeout_secs)
+                });
+                if Instant::now() >= deadline {
+                    tracing::error!(error = %e, "giving up on the in-flight batch at shutdown; it will be read again");
+                    break None;
+                }
+            }
+            let kind = if is_transient(&e) { "transient" } else { "unexpected" };
+            tracing::error!(error = %e, kind, retry_in_ms = delay.as_millis() as u64, "database write failed; partitions paused, retrying (offsets not committed)");
+            paused = true;
+            self.pause_and_poll(jitter(delay)).await;
+            delay = (delay * 2).min(Duration::from_secs(30));
         };
         if paused {
             self.resume();
@@ -524,6 +551,13 @@ fn prepare(
     let prepared =
         batch::prepare(&messages, &Shaping { filters: &filters, pseudonyms: pseudonyms.as_deref() });
     Batch { messages, before, prepared }
+}
+
+/// `len` rows as up to `parts` ranges of about equal size. A settled batch holds each id once,
+/// so its parts never touch the same row and their transactions never wait on each other.
+fn split(len: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let parts = parts.clamp(1, len.max(1));
+    (0..parts).map(|i| len * i / parts..len * (i + 1) / parts).collect()
 }
 
 /// Writes the batch; when the database refuses it for a record's data, halves it until the
@@ -592,5 +626,19 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
         if rx.changed().await.is_err() {
             std::future::pending::<()>().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_split_into_contiguous_parts_covering_every_row() {
+        assert_eq!(split(10, 2), [0..5, 5..10]);
+        assert_eq!(split(7, 1), [0..7]);
+        assert_eq!(split(3, 4), [0..1, 1..2, 2..3]);
+        assert_eq!(split(0, 2), [0..0]);
+        assert_eq!(split(9, 0), [0..9]);
     }
 }

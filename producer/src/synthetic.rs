@@ -415,6 +415,27 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_as_large_as_real_stream_lines_with_expansions() {
+        let sizes: Vec<usize> = Generator::new(&args(2000)).map(|t| t.payload.len()).collect();
+        let (min, max) = (sizes.iter().min().copied(), sizes.iter().max().copied());
+        assert!(min >= Some(1000) && max <= Some(3500), "sizes {min:?}..{max:?}");
+        let mean = sizes.iter().sum::<usize>() / sizes.len();
+        assert!((1500..2500).contains(&mean), "mean {mean}");
+    }
+
+    #[test]
+    fn wall_clock_stamps_created_at_with_the_moment_of_generation() {
+        let before = chrono::Utc::now() - chrono::Duration::milliseconds(1);
+        let tweets: Vec<_> = Generator::new(&SyntheticArgs { wall_clock: true, ..args(50) }).collect();
+        let after = chrono::Utc::now() + chrono::Duration::milliseconds(1);
+        for t in tweets.iter().filter(|t| !t.duplicate) {
+            let parsed = tweetpipe_common::tweet::parse(&t.payload).expect("parses");
+            let at = parsed.created_at.expect("created_at");
+            assert!(before <= at && at <= after, "{at} outside {before}..{after}");
+        }
+    }
+
+    #[test]
     fn labels_agree_with_the_payloads() {
         let rule = MusicRule::default();
         let mut newest: HashMap<i64, i64> = HashMap::new();
