@@ -632,13 +632,14 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ops::Range;
 
     #[test]
     fn batches_split_into_contiguous_parts_covering_every_row() {
         assert_eq!(split(10, 2), [0..5, 5..10]);
-        assert_eq!(split(7, 1), [0..7]);
+        assert_eq!(split(7, 1), [Range { start: 0, end: 7 }]);
         assert_eq!(split(3, 4), [0..1, 1..2, 2..3]);
-        assert_eq!(split(0, 2), [0..0]);
-        assert_eq!(split(9, 0), [0..9]);
+        assert_eq!(split(0, 2), [Range { start: 0, end: 0 }]);
+        assert_eq!(split(9, 0), [Range { start: 0, end: 9 }]);
     }
 }
