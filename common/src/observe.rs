@@ -25,6 +25,12 @@ pub fn install_recorder() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
         .set_buckets(&[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
         .context("histogram buckets")?
+        // A record's age spans milliseconds (live) to days (a replay or a backlog).
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("tweetpipe_record_age_seconds".into()),
+            &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0],
+        )
+        .context("record age buckets")?
         .install_recorder()
         .context("installing the metrics recorder")?;
     Ok(HANDLE.get_or_init(|| handle).clone())

@@ -409,6 +409,15 @@ impl Pipeline {
         }));
         metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "consumer").increment(dead);
         metrics::histogram!("tweetpipe_batch_size").record(messages.len() as f64);
+        // Freshness, end to end: from the producer's send (the message timestamp) to now, when
+        // the batch is committed.
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let age = metrics::histogram!("tweetpipe_record_age_seconds");
+        for m in messages {
+            if let Some(sent_ms) = m.timestamp().to_millis() {
+                age.record((now_ms - sent_ms).max(0) as f64 / 1000.0);
+            }
+        }
         metrics::histogram!("tweetpipe_batch_seconds").record(started.elapsed().as_secs_f64());
         self.progress.inc(messages.len() as u64);
         if let Some(end) = end {

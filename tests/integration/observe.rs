@@ -48,6 +48,12 @@ async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     assert!(metric(&body, "tweetpipe_inserted_total") > 0.0);
     assert!(metric(&body, "tweetpipe_music_dropped_total") > 0.0);
     assert!(body.contains("tweetpipe_batch_seconds_bucket"));
+    // Every stored message's age (produce → committed) is observed.
+    wait_until(LIMIT, "a record age for each of the 2000 messages", || async {
+        http_get(&addr, "/metrics")
+            .is_ok_and(|(_, body)| metric(&body, "tweetpipe_record_age_seconds_count") >= 2000.0)
+    })
+    .await;
 
     // More tweets: the counters move.
     summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "500", "--seed", "72"]), LIMIT));
