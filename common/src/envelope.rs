@@ -98,9 +98,14 @@ pub fn classify_bytes(raw: &[u8]) -> Vec<Item> {
 /// A v2 stream line, by far the most common input, is recognised by [`stream_line`] without
 /// building a `Value` for the whole line; everything else takes the general path.
 pub fn classify_document(trimmed: &[u8]) -> Result<Vec<Item>, serde_json::Error> {
-    if let Some(item) = stream_line(trimmed) {
-        return Ok(vec![item]);
+    match stream_line(trimmed) {
+        Some(item) => Ok(vec![item]),
+        None => classify_general(trimmed),
     }
+}
+
+/// [`classify_document`] without the stream-line fast path, for callers that tried it already.
+pub fn classify_general(trimmed: &[u8]) -> Result<Vec<Item>, serde_json::Error> {
     serde_json::from_slice(trimmed).map(|value| classify_value(value, Some(trimmed)))
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::Sender;
 use tweetpipe_common::envelope::{
-    classify_document, classify_value, stream_line_id, trim_ascii, trimmed_range, unparsable, Item, Reject,
+    classify_general, classify_value, stream_line_id, trim_ascii, trimmed_range, unparsable, Item, Reject,
     TweetMessage,
 };
 use tweetpipe_common::Format;
@@ -137,7 +137,7 @@ pub fn read<R: Read + BufRead>(
             }
             continue;
         }
-        let items = match classify_document(trimmed) {
+        let items = match classify_general(trimmed) {
             Ok(items) => items,
             Err(e) if e.is_eof() && matches!(trimmed.first(), Some(b'{' | b'[')) => {
                 match complete_document(&mut lines, &line, max_line_bytes, &mut stats)? {
