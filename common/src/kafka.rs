@@ -19,6 +19,8 @@ pub const HEADER_SOURCE: &str = "tweetpipe.source";
 
 /// Headers of a dead letter, modelled on Kafka Connect's `__connect.errors.*`.
 pub mod dlq {
+    /// Every dead-letter header starts with this.
+    pub const PREFIX: &str = "tweetpipe.errors.";
     /// `producer` or `consumer`: which stage refused the record.
     pub const STAGE: &str = "tweetpipe.errors.stage";
     /// A short, stable error class, e.g. `invalid_json`, `db_permanent`.

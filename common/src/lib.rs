@@ -10,11 +10,15 @@
 //! - [`music`]: the rule that drops music tweets; [`filter`]: named filter rules built on it.
 //! - [`content`]: text fingerprints for content de-duplication. [`pseudonym`]: keyed pseudonyms.
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
-//! - [`telemetry`]: logging set-up. [`shutdown`]: the SIGTERM / Ctrl-C future.
+//! - [`telemetry`]: logging set-up.
 //! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`.
 //! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
+//! - [`backoff`]: the one retry schedule. [`dead_letter`]: the one dead-letter type and its headers.
+//! - [`shutdown`]: the one shutdown token, cancelled by SIGTERM / Ctrl-C.
 
+pub mod backoff;
 pub mod content;
+pub mod dead_letter;
 pub mod envelope;
 pub mod filter;
 pub mod id;

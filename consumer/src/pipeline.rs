@@ -93,11 +93,14 @@ pub async fn run(
     // Broker defaults (-1) for a dead-letter topic nobody created yet.
     let dlq = [dead.topic()];
     let spec = TopicSpec { partitions: -1, replication: -1 };
-    retry_startup("creating the dead-letter topic", || ensure_topics(&args.kafka, &dlq, spec)).await?;
+    retry_startup("creating the dead-letter topic", &tweetpipe_common::shutdown::Shutdown::new(), || {
+        ensure_topics(&args.kafka, &dlq, spec)
+    })
+    .await?;
 
     if let Some(StartAt::Datetime(t)) = &args.from {
         let (kafka, topic, group, target) = (&args.kafka, &args.topic, &args.group, Target::Datetime(*t));
-        retry_startup("seeding the group's start", || async {
+        retry_startup("seeding the group's start", &tweetpipe_common::shutdown::Shutdown::new(), || async {
             tokio::task::block_in_place(|| replay::seed(kafka, topic, group, &target))
         })
         .await?;
@@ -141,9 +144,11 @@ pub async fn run(
 
     let end = match args.exit_at_end {
         true => Some(
-            retry_startup("reading the topic's end", || async {
-                tokio::task::block_in_place(|| EndOfTopic::capture(&consumer, &args.topic))
-            })
+            retry_startup(
+                "reading the topic's end",
+                &tweetpipe_common::shutdown::Shutdown::new(),
+                || async { tokio::task::block_in_place(|| EndOfTopic::capture(&consumer, &args.topic)) },
+            )
             .await?,
         ),
         false => None,

@@ -74,7 +74,10 @@ pub async fn run(
     if args.create_topics {
         let spec = TopicSpec { partitions: args.partitions, replication: args.replication_factor };
         let topics = [args.topic.as_str(), dlq.as_str()];
-        retry_startup("creating topics", || ensure_topics(&args.kafka, &topics, spec)).await?;
+        retry_startup("creating topics", &tweetpipe_common::shutdown::Shutdown::new(), || {
+            ensure_topics(&args.kafka, &topics, spec)
+        })
+        .await?;
     }
     let sink = sink::KafkaSink::new(&args, &dlq).context("creating the Kafka producer")?;
     if let Some(addr) = args.http_addr {
