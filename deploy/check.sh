@@ -57,18 +57,10 @@ PY
 done
 "$TOOLS/venv/bin/kubernetes-validate" --strict --quiet --no-warn deploy/k8s/jobs/*.yaml
 
-# The alert rules: valid, and their unit tests (series in, alerts out) pass. promtool comes with
-# Debian's prometheus package; the service the package starts on a systemd machine is stopped,
-# since the tests run a Prometheus of their own.
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "[deploy] installing prometheus (for promtool)" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  { apt-get install -y -qq --no-install-recommends prometheus ||
-    { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus; }; } >/dev/null
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl disable --now prometheus >/dev/null 2>&1 || true
-  fi
-fi
+# The alert rules: valid, and their unit tests (series in, alerts out) pass.
+# shellcheck source=deploy/local/prometheus.sh
+. "$ROOT/deploy/local/prometheus.sh"
+ensure_prometheus
 promtool check rules deploy/observability/prometheus-alerts.yaml
 promtool test rules deploy/observability/tests/*.yaml
 "$TOOLS/venv/bin/hadolint" Dockerfile

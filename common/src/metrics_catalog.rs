@@ -97,7 +97,9 @@ fn zeroes(component: Component) -> Vec<(&'static str, Vec<(&'static str, &'stati
         Component::Producer => {
             let mut v = plain(&["tweetpipe_produced_total", "tweetpipe_delivery_failures_total"]);
             v.push(("tweetpipe_dead_lettered_total", vec![("stage", "producer")]));
-            v.extend(RECONNECT_REASONS.iter().map(|r| ("tweetpipe_x_reconnects_total", vec![("reason", *r)])));
+            v.extend(
+                RECONNECT_REASONS.iter().map(|r| ("tweetpipe_x_reconnects_total", vec![("reason", *r)])),
+            );
             v
         }
         Component::Consumer => {
@@ -113,10 +115,9 @@ fn zeroes(component: Component) -> Vec<(&'static str, Vec<(&'static str, &'stati
             v.extend(DB_RETRY_KINDS.iter().map(|k| ("tweetpipe_db_retries_total", vec![("kind", *k)])));
             v
         }
-        Component::Exporter => ["ok", "error"]
-            .iter()
-            .map(|r| ("tweetpipe_exporter_polls_total", vec![("result", *r)]))
-            .collect(),
+        Component::Exporter => {
+            ["ok", "error"].iter().map(|r| ("tweetpipe_exporter_polls_total", vec![("result", *r)])).collect()
+        }
     }
 }
 
@@ -135,7 +136,8 @@ pub fn register(component: Component) {
     }
     metrics::gauge!("tweetpipe_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for (name, labels) in zeroes(component) {
-        let labels: Vec<metrics::Label> = labels.into_iter().map(|(k, v)| metrics::Label::new(k, v)).collect();
+        let labels: Vec<metrics::Label> =
+            labels.into_iter().map(|(k, v)| metrics::Label::new(k, v)).collect();
         metrics::counter!(name, labels).increment(0);
     }
     if component == Component::Consumer {

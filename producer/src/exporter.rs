@@ -73,7 +73,8 @@ impl Brokers {
                 .create()
                 .context("invalid Kafka client configuration")
         };
-        let groups = args.groups.iter().map(|g| Ok((g.clone(), client(g)?))).collect::<anyhow::Result<_>>()?;
+        let groups =
+            args.groups.iter().map(|g| Ok((g.clone(), client(g)?))).collect::<anyhow::Result<_>>()?;
         Ok(Self { topic: args.topic.topic.clone(), meta: client("tweetpipe-exporter")?, groups })
     }
 
@@ -129,7 +130,10 @@ impl Brokers {
 /// Serves `/metrics` and reads the offsets every `--interval` until `shutdown` completes.
 /// Broker outages and a topic that does not exist yet are logged and retried every round;
 /// `/readyz` says whether the last round succeeded.
-pub async fn run(args: ExporterArgs, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    args: ExporterArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     anyhow::ensure!(!args.interval.is_zero(), "--interval must be longer than zero");
     let healthy = Arc::new(AtomicBool::new(false));
     let ready = healthy.clone();
@@ -160,7 +164,8 @@ pub async fn run(args: ExporterArgs, shutdown: impl Future<Output = ()> + Send +
         match result {
             Ok(()) => {
                 metrics::counter!("tweetpipe_exporter_polls_total", "result" => "ok").increment(1);
-                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                let now =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
                 metrics::gauge!("tweetpipe_exporter_last_success_timestamp_seconds").set(now.as_secs_f64());
                 if !healthy.swap(true, Ordering::Relaxed) {
                     tracing::info!("offsets read from the brokers");

@@ -17,7 +17,10 @@ use crate::cli::{AddPartitionsArgs, TopicCommand, TopicCreateArgs};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(command: TopicCommand, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    command: TopicCommand,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     match command {
         TopicCommand::Exporter(args) => crate::exporter::run(args, shutdown).await,
         TopicCommand::Create(args) => create(&args).await,
