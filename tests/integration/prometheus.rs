@@ -142,6 +142,19 @@ impl Drop for Prometheus {
     }
 }
 
+/// Kills the processes a failing test leaves behind (a passing one stops them with SIGTERM).
+struct KillOnPanic(Vec<u32>);
+
+impl Drop for KillOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for pid in &self.0 {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            }
+        }
+    }
+}
+
 /// The alert names of the rule file, in order.
 fn alert_names() -> Vec<String> {
     let text =
@@ -187,6 +200,7 @@ async fn prometheus_scrapes_the_exporter_and_a_consumer_and_the_rules_and_dashbo
     cmd.args(["topic", "exporter", "--group", &ctx.group, "--interval", "1s", "--http-addr", "127.0.0.1:0"])
         .env("RUST_LOG", "info");
     let exporter = Logged::spawn(cmd, "prometheus-exporter");
+    let mut children = KillOnPanic(vec![exporter.child.id()]);
     let exporter_addr = served_addr(&exporter).await;
 
     let prometheus = Prometheus::start(&binary, &ctx.group);
@@ -233,6 +247,7 @@ async fn prometheus_scrapes_the_exporter_and_a_consumer_and_the_rules_and_dashbo
     let mut cmd = ctx.consumer();
     cmd.args(["--http-addr", "127.0.0.1:0"]);
     let consumer = Logged::spawn(cmd, "prometheus-consumer");
+    children.0.push(consumer.child.id());
     prometheus.target("tweetpipe-consumer", &served_addr(&consumer).await);
     wait_until(LIMIT, "the consumer scraped, not paused, with its build_info", || async {
         prometheus.sum(r#"up{job="tweetpipe-consumer"}"#).await == Some(1.0)
