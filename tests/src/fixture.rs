@@ -110,6 +110,7 @@ fn containers() -> Endpoints {
         database_url: format!("postgres://tweetpipe:tweetpipe@{host}:{pg_port}/tweetpipe"),
     };
     let pipe = reaper(&[kafka.id(), postgres.id()]);
-    *HELD.lock().expect("held containers") = Some(Held { _kafka: kafka, _postgres: postgres, _reaper_pipe: pipe });
+    *HELD.lock().expect("held containers") =
+        Some(Held { _kafka: kafka, _postgres: postgres, _reaper_pipe: pipe });
     endpoints
 }
