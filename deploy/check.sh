@@ -31,7 +31,8 @@ KUBE=(--kube-version 1.31.0)
 SOURCE=(--set producer.source=x-stream)
 SECURE=(--set kafka.securityProtocol=SASL_SSL --set kafka.sasl.existingSecret=kafka-user
   --set kafka.tls.caSecret=kafka-ca --set database.tls.caSecret=postgres-ca
-  --set kafka.sasl.passwordAsFile=true --set consumer.groupProtocol=consumer)
+  --set kafka.sasl.passwordAsFile=true --set consumer.groupProtocol=consumer
+  --set metrics.podMonitor.enabled=true)
 BACKFILL=(--set backfill.enabled=true --set backfill.group=backfill-2021-04
   --set backfill.from=2021-04-01T00:00:00Z)
 
