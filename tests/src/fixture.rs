@@ -69,20 +69,20 @@ fn docker_answers() -> bool {
 struct Held {
     _kafka: Container<Kafka>,
     _postgres: Container<Postgres>,
-    _reaper_pipe: std::process::ChildStdin,
+    /// Holds the write end of the reaper's stdin; never waited for: it outlives this process.
+    _reaper: std::process::Child,
 }
 
 static HELD: Mutex<Option<Held>> = Mutex::new(None);
 
-fn reaper(ids: &[&str]) -> std::process::ChildStdin {
-    let mut child = Command::new("sh")
+fn reaper(ids: &[&str]) -> std::process::Child {
+    Command::new("sh")
         .args(["-c", "trap '' INT TERM HUP; cat >/dev/null; docker rm -f -v \"$@\" >/dev/null", "reaper"])
         .args(ids)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
-        .expect("starting the container reaper");
-    child.stdin.take().expect("the reaper's pipe")
+        .expect("starting the container reaper")
 }
 
 fn containers() -> Endpoints {
@@ -109,8 +109,8 @@ fn containers() -> Endpoints {
         brokers: format!("{host}:{kafka_port}"),
         database_url: format!("postgres://tweetpipe:tweetpipe@{host}:{pg_port}/tweetpipe"),
     };
-    let pipe = reaper(&[kafka.id(), postgres.id()]);
+    let reaper = reaper(&[kafka.id(), postgres.id()]);
     *HELD.lock().expect("held containers") =
-        Some(Held { _kafka: kafka, _postgres: postgres, _reaper_pipe: pipe });
+        Some(Held { _kafka: kafka, _postgres: postgres, _reaper: reaper });
     endpoints
 }
