@@ -89,6 +89,21 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
                 continue;
             }
         };
+        let key = msg.key().and_then(|k| std::str::from_utf8(k).ok());
+        if key.map(parse_id_str) != Some(Ok(parsed.id)) {
+            // Keys decide partitions and compaction: a key that is not the tweet's id would put
+            // it where its other copies and its deletion are not.
+            let shown: String = key.map_or_else(
+                || "no key".to_owned(),
+                |k| format!("key {:?}", k.chars().take(40).collect::<String>()),
+            );
+            out.rejected.push(Rejected {
+                index,
+                class: Class::KeyMismatch,
+                message: format!("{shown}, but the tweet's id is {}", parsed.id),
+            });
+            continue;
+        }
         if has_nul(payload) {
             out.rejected.push(Rejected {
                 index,
@@ -194,10 +209,18 @@ mod tests {
     use super::*;
     use rdkafka::message::Timestamp;
 
+    /// A message keyed by its tweet's id, as the producer keys them.
     fn msg(offset: i64, value: &str) -> OwnedMessage {
+        let id = serde_json::from_str::<serde_json::Value>(value)
+            .ok()
+            .and_then(|v| v["data"]["id"].as_str().map(str::to_owned));
+        keyed(offset, id.as_deref(), value)
+    }
+
+    fn keyed(offset: i64, key: Option<&str>, value: &str) -> OwnedMessage {
         OwnedMessage::new(
             Some(value.as_bytes().to_vec()),
-            None,
+            key.map(|k| k.as_bytes().to_vec()),
             "t".into(),
             Timestamp::NotAvailable,
             0,
@@ -261,6 +284,22 @@ mod tests {
         assert_eq!(p.rows[0].matched_rule.as_deref(), Some("music"));
         assert_eq!(p.flagged, 1);
         assert_eq!(p.deletes, [3]);
+    }
+
+    #[test]
+    fn a_key_that_is_not_the_tweets_id_is_refused() {
+        let filters = music();
+        let shaping = Shaping { filters: &filters, pseudonyms: None };
+        let batch = [
+            keyed(0, Some("123"), &line("456", "a", 0)),
+            keyed(1, None, &line("457", "b", 0)),
+            keyed(2, Some("458"), &line("458", "c", 0)),
+        ];
+        let p = prepare(&batch, &shaping);
+        let refused: Vec<(usize, Class)> = p.rejected.iter().map(|r| (r.index, r.class)).collect();
+        assert_eq!(refused, [(0, Class::KeyMismatch), (1, Class::KeyMismatch)]);
+        assert!(p.rejected[0].message.contains("123") && p.rejected[0].message.contains("456"));
+        assert_eq!(p.rows.len(), 1);
     }
 
     #[test]

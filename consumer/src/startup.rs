@@ -196,7 +196,8 @@ async fn finish(pipeline: &mut Pipeline) {
     pipeline.counts_written().await;
     final_commit(&pipeline.intake.consumer).await;
     pipeline.intake.consumer.unsubscribe();
-    pipeline.writer.pool.close().await;
+    // A connection abandoned mid-statement at shutdown is never handed back: do not wait for it.
+    let _ = tokio::time::timeout(Duration::from_secs(1), pipeline.writer.pool.close()).await;
 }
 
 /// Commits what is stored before leaving. A rebalance in progress (another member joining or
