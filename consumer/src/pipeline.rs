@@ -140,30 +140,25 @@ impl Pipeline {
             ..Tally::default()
         };
 
-        for r in &prepared.rejected {
-            if !self.dead_letter(&mut tally, &messages[r.index], r.class, &r.message).await {
-                return Ok(false);
-            }
-        }
+        // What cannot be stored, sent at once and awaited together.
+        let mut letters: Vec<(usize, Class, &str)> =
+            prepared.rejected.iter().map(|r| (r.index, r.class, r.message.as_str())).collect();
         let at: HashMap<(i32, i64), usize> =
             messages.iter().enumerate().map(|(i, m)| ((m.partition(), m.offset()), i)).collect();
         for (row, reason) in &written.refused {
             let row = &prepared.rows[*row];
             if let Some(&i) = at.get(&(row.partition, row.offset)) {
-                if !self.dead_letter(&mut tally, &messages[i], Class::DbRejected, reason).await {
-                    return Ok(false);
-                }
+                letters.push((i, Class::DbRejected, reason));
             }
         }
         match &written.deletes_refused {
             None => tally.deleted = prepared.deletes.len() as u64,
             Some(reason) => {
-                for &i in &prepared.delete_index {
-                    if !self.dead_letter(&mut tally, &messages[i], Class::DbRejected, reason).await {
-                        return Ok(false);
-                    }
-                }
+                letters.extend(prepared.delete_index.iter().map(|&i| (i, Class::DbRejected, reason.as_str())))
             }
+        }
+        if !self.dead_letters(&mut tally, &messages, &letters).await {
+            return Ok(false);
         }
         failpoint::hit("after-db-commit");
         let now = snapshot(&self.intake.assignment);
@@ -182,16 +177,28 @@ impl Pipeline {
         Ok(true)
     }
 
-    /// Sends one dead letter and counts it. False when shutdown gave up on it.
-    async fn dead_letter(&self, tally: &mut Tally, msg: &OwnedMessage, class: Class, reason: &str) -> bool {
-        tracing::warn!(partition = msg.partition(), offset = msg.offset(), %class, reason, "dead-lettering record");
-        match self.dead.send(msg, class, reason).await {
-            Sent::Delivered => tally.dead_letter(class),
-            Sent::Lost => {
-                tally.dead_letter(class);
-                tally.dead_letters_lost += 1;
+    /// Sends dead letters and counts them. False when shutdown gave up on them.
+    async fn dead_letters(
+        &self,
+        tally: &mut Tally,
+        messages: &[OwnedMessage],
+        letters: &[(usize, Class, &str)],
+    ) -> bool {
+        let sends = letters.iter().map(|&(i, class, reason)| {
+            let msg = &messages[i];
+            tracing::warn!(partition = msg.partition(), offset = msg.offset(), %class, reason, "dead-lettering record");
+            self.dead.send(msg, class, reason)
+        });
+        let sent = futures::future::join_all(sends).await;
+        for (&(_, class, _), sent) in letters.iter().zip(sent) {
+            match sent {
+                Sent::Delivered => tally.dead_letter(class),
+                Sent::Lost => {
+                    tally.dead_letter(class);
+                    tally.dead_letters_lost += 1;
+                }
+                Sent::Abandoned => return false,
             }
-            Sent::Abandoned => return false,
         }
         true
     }
