@@ -43,7 +43,7 @@ use anyhow::Context as _;
 use tweetpipe_common::shutdown::Shutdown;
 
 use crate::cli::{Cli, Command, RunArgs};
-use crate::report::Outcome;
+use crate::report::RunOutcome;
 
 /// Exit code of `run --exit-at-end` stopped (SIGTERM) before it reached the end.
 pub const EXIT_STOPPED_BEFORE_END: u8 = 3;
@@ -81,7 +81,7 @@ async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
         std::fs::write(&path, format!("{json}\n"))
             .with_context(|| format!("writing the summary to {}", path.display()))?;
     }
-    if exit_at_end && report.outcome != Outcome::Drained {
+    if exit_at_end && report.outcome != RunOutcome::Drained {
         tracing::error!("stopped before reaching the end of the topic (--exit-at-end)");
         return Ok(ExitCode::from(EXIT_STOPPED_BEFORE_END));
     }

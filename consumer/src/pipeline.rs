@@ -22,7 +22,7 @@ use crate::group::{snapshot, Assignment};
 use crate::intake::{Intake, Polled};
 use crate::offsets::BatchOffsets;
 use crate::prepare::{self, metrics, Prepared, Shaping};
-use crate::report::{Outcome, Report, Tally};
+use crate::report::{Report, RunOutcome, Tally};
 
 /// A batch of messages, prepared, with the assignment as it was when its first message arrived.
 struct Batch {
@@ -53,7 +53,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Runs until shutdown, or with `--exit-at-end` until the topic is drained.
-    pub async fn run(&mut self) -> anyhow::Result<Outcome> {
+    pub async fn run(&mut self) -> anyhow::Result<RunOutcome> {
         let started = Instant::now();
         let mut last_report = Instant::now();
         // Under a backlog, the next batch: read, and parsed on another thread while the current
@@ -97,11 +97,11 @@ impl Pipeline {
             }
             if self.shutdown.is_cancelled() {
                 tracing::info!("stopping: in-flight batch done");
-                return Ok(Outcome::Stopped);
+                return Ok(RunOutcome::Stopped);
             }
             if !full && self.drained()? {
                 tracing::info!("reached the end of every assigned partition");
-                return Ok(Outcome::Drained);
+                return Ok(RunOutcome::Drained);
             }
         }
     }

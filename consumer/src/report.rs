@@ -77,7 +77,7 @@ impl Tally {
 /// How a run ended.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum RunOutcome {
     /// Still running (never printed).
     #[default]
     Running,
@@ -85,14 +85,12 @@ pub enum Outcome {
     Drained,
     /// Stopped by SIGTERM / Ctrl-C.
     Stopped,
-    /// Stopped by an error (logged).
-    Failed,
 }
 
 /// The run's totals, printed at the end as a `key=value` line and as one JSON object.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Report {
-    pub outcome: Outcome,
+    pub outcome: RunOutcome,
     pub consumed: u64,
     /// Rows written: inserted + updated.
     pub upserted: u64,

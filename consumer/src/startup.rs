@@ -27,7 +27,7 @@ use crate::intake::Intake;
 use crate::offsets::commit_sync;
 use crate::pipeline::Pipeline;
 use crate::replay::{self, Target};
-use crate::report::{Outcome, Report};
+use crate::report::{Report, RunOutcome};
 
 /// Joins the group and stores tweets until `shutdown`, or with `--exit-at-end` until the topic
 /// is drained. The report says which.
@@ -54,7 +54,7 @@ pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<Report> {
         // Interrupted while waiting for a server: a stop, with nothing done.
         Err(e) if shutdown.is_cancelled() => {
             tracing::info!(error = %format!("{e:#}"), "stopped during start-up");
-            Ok(Report { outcome: Outcome::Stopped, ..Report::default() })
+            Ok(Report { outcome: RunOutcome::Stopped, ..Report::default() })
         }
         Err(e) => Err(e),
     };

@@ -276,3 +276,30 @@ async fn sigterm_ends_database_retries_and_exit_at_end_then_fails() {
     assert_eq!(committed, 0, "nothing committed for the abandoned batch");
     ctx.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_ends_dead_letter_retries() {
+    let ctx = TestContext::new("term_dlq").await.expect("context");
+    create_topic(&ctx.topic, 1, &[]).await.expect("topic");
+    let mut cmd = ctx.consumer();
+    cmd.args(["--drain-timeout", "1"]);
+    produce_records(&ctx.topic, &[tweet(1800000000000000051, "good")]).await.expect("produce");
+    let consumer = Logged::spawn(cmd, "term_dlq");
+    wait_until(LIMIT, "the consumer to store the first tweet", || async { ctx.row_count().await == 1 }).await;
+    // The dead-letter topic disappears (and the broker creates none): the send can only wait.
+    tweetpipe_tests::delete_topic(&format!("{}.dlq", ctx.topic)).await.expect("delete dlq");
+    produce_records(&ctx.topic, &[RawRecord::keyed("1800000000000000052", "{not json")])
+        .await
+        .expect("produce");
+    wait_until(LIMIT, "the dead letter to be under way", || async {
+        consumer.log_text().contains("dead-lettering record")
+    })
+    .await;
+    let (out, summary) = stops_promptly(consumer, 1);
+    assert!(out.status.success(), "a SIGTERM without --exit-at-end is a clean stop");
+    assert_eq!(summary.outcome(), "stopped");
+    let committed: i64 =
+        committed_and_ends(&ctx.topic, &ctx.group).expect("offsets").values().map(|(c, _)| (*c).max(0)).sum();
+    assert_eq!(committed, 1, "the record whose dead letter was not acknowledged is not committed");
+    ctx.cleanup().await;
+}

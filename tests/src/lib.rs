@@ -439,3 +439,14 @@ pub async fn produce_records(topic: &str, records: &[RawRecord]) -> anyhow::Resu
     }
     Ok(())
 }
+
+/// Deletes `topic`.
+pub async fn delete_topic(topic: &str) -> anyhow::Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers()).create()?;
+    for r in admin.delete_topics(&[topic], &AdminOptions::new()).await? {
+        r.map_err(|(t, e)| anyhow::anyhow!("deleting {t}: {e}"))?;
+    }
+    Ok(())
+}
