@@ -303,3 +303,24 @@ async fn sigterm_ends_dead_letter_retries() {
     assert_eq!(committed, 1, "the record whose dead letter was not acknowledged is not committed");
     ctx.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_ends_start_up_retries_against_an_unreachable_database() {
+    let ctx = TestContext::new("term_db_startup").await.expect("context");
+    let mut cmd = ctx.consumer();
+    // Nothing listens there: connection refused, retried as an outage.
+    cmd.env("DATABASE_URL", "postgres://tweetpipe:tweetpipe@127.0.0.1:1/tweetpipe").args([
+        "--exit-at-end",
+        "--drain-timeout",
+        "1",
+    ]);
+    let consumer = Logged::spawn(cmd, "term_db_startup");
+    wait_until(LIMIT, "start-up to wait for the database", || async {
+        consumer.log_text().contains("database not reachable yet")
+    })
+    .await;
+    let (out, summary) = stops_promptly(consumer, 1);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(summary.outcome(), "stopped");
+    ctx.cleanup().await;
+}

@@ -3,10 +3,15 @@
 //!
 //! Kafka and PostgreSQL come from [`fixture`]: the environment, the local stack, or containers.
 
+pub mod consumer_summary;
 pub mod expect;
 pub mod faults;
 pub mod fixture;
+pub mod topics;
 pub mod xmock;
+
+pub use consumer_summary::{consumer_summary, ConsumerSummary};
+pub use topics::{create_topic, delete_topic, produce_records, RawRecord};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -315,138 +320,4 @@ pub fn stats_total(database_url: &str, by: &str) -> (Vec<u64>, String) {
         .map(|n| n.parse().expect("a number"))
         .collect();
     (total, text)
-}
-
-/// The consumer's summary: the JSON object it prints as the last line of its stdout.
-#[derive(Debug, Clone)]
-pub struct ConsumerSummary(pub serde_json::Value);
-
-impl ConsumerSummary {
-    /// Parses the summary of a finished consumer, whatever its exit status.
-    pub fn of(out: &Output) -> Self {
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap_or_else(|| {
-            panic!(
-                "no JSON summary (exit {:?})\nstdout:\n{stdout}\nstderr:\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        Self(serde_json::from_str(line).expect("the summary is JSON"))
-    }
-
-    /// A counter; fails the test when it is missing.
-    pub fn count(&self, key: &str) -> u64 {
-        self.0[key].as_u64().unwrap_or_else(|| panic!("no {key} in {}", self.0))
-    }
-
-    /// `drained`, `stopped` or `failed`.
-    pub fn outcome(&self) -> &str {
-        self.0["outcome"].as_str().unwrap_or_default()
-    }
-
-    /// Dead letters of one class.
-    pub fn dead_lettered(&self, class: &str) -> u64 {
-        self.0["dead_lettered_by_class"][class].as_u64().unwrap_or(0)
-    }
-
-    /// Whether every message is accounted for exactly once.
-    pub fn balances(&self) -> bool {
-        self.count("consumed")
-            == self.count("inserted")
-                + self.count("duplicates")
-                + self.count("filtered")
-                + self.count("dead_lettered")
-                + self.count("deleted")
-    }
-}
-
-/// Asserts the consumer succeeded and returns its summary.
-pub fn consumer_summary(out: &Output) -> ConsumerSummary {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s = ConsumerSummary::of(out);
-    assert!(s.balances(), "consumed = stored + duplicates + filtered + dead-lettered + deleted: {}", s.0);
-    s
-}
-
-/// Creates `topic` with `partitions` and topic-level `configs` (e.g. `max.message.bytes`).
-pub async fn create_topic(topic: &str, partitions: i32, configs: &[(&str, &str)]) -> anyhow::Result<()> {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers()).create()?;
-    let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
-    for (k, v) in configs {
-        new = new.set(k, v);
-    }
-    for r in admin.create_topics(&[new], &AdminOptions::new()).await? {
-        r.map_err(|(t, e)| anyhow::anyhow!("creating {t}: {e}"))?;
-    }
-    Ok(())
-}
-
-/// One message to write straight into a topic.
-#[derive(Debug, Clone, Default)]
-pub struct RawRecord {
-    pub key: Option<Vec<u8>>,
-    /// `None`: a tombstone.
-    pub value: Option<Vec<u8>>,
-    pub headers: Vec<(String, Vec<u8>)>,
-    pub partition: Option<i32>,
-}
-
-impl RawRecord {
-    pub fn keyed(key: &str, value: impl Into<Vec<u8>>) -> Self {
-        Self { key: Some(key.as_bytes().to_vec()), value: Some(value.into()), ..Self::default() }
-    }
-}
-
-/// Writes records straight into a topic, bypassing the producer's checks; waits for every ack.
-pub async fn produce_records(topic: &str, records: &[RawRecord]) -> anyhow::Result<()> {
-    use rdkafka::message::{Header, OwnedHeaders};
-    use rdkafka::producer::{FutureProducer, FutureRecord};
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("message.max.bytes", "10000000")
-        .set("linger.ms", "20")
-        .create()?;
-    let mut pending = Vec::with_capacity(records.len());
-    for r in records {
-        let mut headers = OwnedHeaders::new();
-        for (k, v) in &r.headers {
-            headers = headers.insert(Header { key: k, value: Some(v) });
-        }
-        let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
-        if let Some(k) = &r.key {
-            rec = rec.key(k);
-        }
-        if let Some(v) = &r.value {
-            rec = rec.payload(v);
-        }
-        if let Some(p) = r.partition {
-            rec = rec.partition(p);
-        }
-        // Enqueued at once; the acknowledgements are awaited below.
-        pending.push(producer.send_result(rec).map_err(|(e, _)| e)?);
-    }
-    for delivery in pending {
-        delivery.await?.map_err(|(e, _)| e)?;
-    }
-    Ok(())
-}
-
-/// Deletes `topic`.
-pub async fn delete_topic(topic: &str) -> anyhow::Result<()> {
-    use rdkafka::admin::{AdminClient, AdminOptions};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers()).create()?;
-    for r in admin.delete_topics(&[topic], &AdminOptions::new()).await? {
-        r.map_err(|(t, e)| anyhow::anyhow!("deleting {t}: {e}"))?;
-    }
-    Ok(())
 }
