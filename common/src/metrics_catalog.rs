@@ -47,14 +47,14 @@ const fn histogram(name: &'static str, unit: Unit, help: &'static str) -> Series
 /// Why the X stream reconnected: the `reason` label of `tweetpipe_x_reconnects_total`.
 pub const RECONNECT_REASONS: &[&str] = &["disconnect", "closed", "http", "network", "stall"];
 /// The `kind` label of `tweetpipe_db_retries_total`.
-pub const DB_RETRY_KINDS: &[&str] = &["transient", "unexpected"];
+pub const DB_RETRY_KINDS: &[&str] = &["transient"];
 
 pub const CATALOG: &[Series] = &[
     gauge("tweetpipe_build_info", None, "Always 1; the version label says which tweetpipe build runs."),
     // Producer.
     counter("tweetpipe_produced_total", "Tweets the producer sent and Kafka acknowledged."),
     counter("tweetpipe_delivery_failures_total", "Producer sends Kafka never acknowledged (the producer exits non-zero)."),
-    counter("tweetpipe_dead_lettered_total", "Records sent to the dead-letter topic, by stage (producer or consumer)."),
+    counter("tweetpipe_dead_lettered_total", "Records sent to the dead-letter topic, by stage (producer or consumer) and class."),
     gauge("tweetpipe_producer_queue_depth", Some(Unit::Count), "Records waiting between the sources and Kafka."),
     counter("tweetpipe_x_connections_total", "Connections opened to the X filtered stream."),
     counter("tweetpipe_x_reconnects_total", "X stream reconnects, by reason: disconnect (X said so), closed, http (error status), network, stall (silent past --stream-timeout)."),
@@ -70,7 +70,7 @@ pub const CATALOG: &[Series] = &[
     counter("tweetpipe_upserted_total", "Rows inserted or updated."),
     counter("tweetpipe_inserted_total", "New rows stored."),
     counter("tweetpipe_duplicates_total", "Messages that were copies of tweets already stored."),
-    counter("tweetpipe_music_dropped_total", "Tweets dropped by the filter rules (music by default)."),
+    counter("tweetpipe_filter_dropped_total", "Tweets dropped by the filter rules (music by default)."),
     counter("tweetpipe_filtered_total", "Tweets matched by each filter rule (dropped or flagged)."),
     counter("tweetpipe_deleted_total", "Rows deleted on a deletion notice."),
     counter("tweetpipe_content_duplicates_total", "New rows linked to an earlier tweet with the same text (--dedup content)."),
@@ -78,7 +78,8 @@ pub const CATALOG: &[Series] = &[
     histogram("tweetpipe_batch_seconds", Unit::Seconds, "Time to handle one batch, read to offsets stored."),
     histogram("tweetpipe_record_age_seconds", Unit::Seconds, "Age of each record when its row is committed (Kafka timestamp to commit)."),
     histogram("tweetpipe_db_commit_seconds", Unit::Seconds, "Time from the start of a batch's database write to its last transaction committed, retries included."),
-    counter("tweetpipe_db_retries_total", "Failed database writes retried with the partitions paused, by kind (transient, unexpected)."),
+    counter("tweetpipe_db_retries_total", "Failed database writes retried with the partitions paused, by kind (transient: errors about the data are isolated and dead-lettered, never retried)."),
+    counter("tweetpipe_dead_letters_lost_total", "Dead letters the broker refused for good: logged with their coordinates and skipped (see README, Delivery guarantees)."),
     gauge("tweetpipe_consumer_paused", None, "1 while this consumer's partitions are paused because the database is unreachable."),
     gauge("tweetpipe_consumer_lag", Some(Unit::Count), "Messages behind the end, per owned partition, as this consumer sees it (librdkafka statistics)."),
     counter("tweetpipe_rebalances_total", "Consumer group rebalances this member took part in."),
@@ -108,7 +109,7 @@ fn zeroes(component: Component) -> Vec<(&'static str, Vec<(&'static str, &'stati
                 "tweetpipe_upserted_total",
                 "tweetpipe_inserted_total",
                 "tweetpipe_duplicates_total",
-                "tweetpipe_music_dropped_total",
+                "tweetpipe_filter_dropped_total",
                 "tweetpipe_rebalances_total",
             ]);
             v.push(("tweetpipe_dead_lettered_total", vec![("stage", "consumer")]));

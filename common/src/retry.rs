@@ -11,7 +11,8 @@ use crate::shutdown::Shutdown;
 /// How long start-up keeps trying before giving up.
 pub const STARTUP_PATIENCE: Duration = Duration::from_secs(300);
 
-/// Runs `step` until it succeeds, [`STARTUP_PATIENCE`] has passed, or `shutdown` fires.
+/// Runs `step` until it succeeds, [`STARTUP_PATIENCE`] has passed, or `shutdown` fires (also
+/// in the middle of a step: a step waiting on an unreachable server is dropped).
 pub async fn retry_startup<T, F, Fut>(what: &str, shutdown: &Shutdown, mut step: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
@@ -20,9 +21,12 @@ where
     let deadline = Instant::now() + STARTUP_PATIENCE;
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     loop {
-        let e = match step().await {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
+        let e = tokio::select! {
+            r = step() => match r {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            },
+            () = shutdown.cancelled() => anyhow::bail!("{what}: interrupted by shutdown"),
         };
         if Instant::now() >= deadline {
             return Err(e.context(format!("{what}: gave up after {STARTUP_PATIENCE:?}")));

@@ -241,10 +241,24 @@ pub struct RunArgs {
         value_name = "SECONDS"
     )]
     pub drain_timeout_secs: u64,
+
+    /// How often one write may fail with a transient error while the database answers other
+    /// statements before it is treated as a problem of the data (isolated and dead-lettered).
+    /// An unreachable database is waited for however long it takes.
+    #[arg(long = "db-retry-limit", env = "TWEETPIPE_DB_RETRY_LIMIT", default_value_t = 10)]
+    pub db_retry_limit: u32,
+
+    /// Also write the run's summary (the JSON line printed last on stdout) to this file.
+    #[arg(long = "summary-json", env = "TWEETPIPE_SUMMARY_JSON", value_name = "PATH")]
+    pub summary_json: Option<std::path::PathBuf>,
 }
 
 impl RunArgs {
     pub fn batch_linger(&self) -> Duration {
         Duration::from_millis(self.batch_linger_ms)
+    }
+
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_secs(self.drain_timeout_secs)
     }
 }

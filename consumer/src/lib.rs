@@ -3,19 +3,25 @@
 //!
 //! # Layout
 //! - [`cli`]: flags and environment variables.
-//! - [`pipeline`]: the main loop: poll a batch, [`batch`] it, write it, store offsets; and the
-//!   end condition of `--exit-at-end` ([`end`]).
-//! - [`batch`]: parse, filter and collapse one batch of messages into rows.
+//! - [`startup`]: start-up wiring (files, database, dead-letter topic, seeding, readiness,
+//!   librdkafka settings, progress bar) and the orderly exit.
+//! - [`pipeline`]: the loop: poll a batch ([`intake`]) → [`prepare`] it → write it
+//!   ([`db::writer`]) → [`dead_letter`] what cannot be stored → store offsets ([`offsets`]) →
+//!   tally ([`report`]).
+//! - [`intake`]: polling batches from Kafka; holding (pausing) partitions while the database is away.
+//! - [`prepare`]: parse, filter and collapse one batch of messages into rows.
 //! - [`dedup`]: the bounded cache of recently stored ids.
-//! - [`db`]: connection, migrations, the batch upsert, which errors are worth retrying.
+//! - [`db`]: connection, migrations, the batch upsert, the writer (retry / pause / isolate the
+//!   bad record) and the one rule of which errors are worth retrying ([`db::errors`]).
 //! - [`offsets`]: where offsets are stored and committed — only after the database commit.
 //! - [`dead_letter`]: records the consumer cannot store go to `<topic>.dlq` with the reason.
 //! - [`group`]: the consumer's Kafka context: rebalance events and assignment tracking.
+//! - [`end`]: the end condition of `--exit-at-end`.
 //! - [`replay`]: moving a group's offsets (`replay`), seeding a fresh group (`run --from`).
-//! - [`summary`]: counters, printed at the end; the same figures go to `/metrics`.
+//! - [`report`]: one tally per batch, feeding the metrics, `ingest_counts` and the run's summary
+//!   (a `key=value` line and a JSON line on stdout).
 //! - [`failpoint`]: crash points for fault drills.
 
-pub mod batch;
 pub mod cli;
 pub mod db;
 pub mod dead_letter;
@@ -23,19 +29,28 @@ pub mod dedup;
 pub mod end;
 pub mod failpoint;
 pub mod group;
+pub mod intake;
 pub mod offsets;
 pub mod pipeline;
+pub mod prepare;
 pub mod replay;
-pub mod summary;
+pub mod report;
+pub mod startup;
 
-use std::future::Future;
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use anyhow::Context as _;
+use tweetpipe_common::shutdown::Shutdown;
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::report::RunOutcome;
+
+/// Exit code of `run --exit-at-end` stopped (SIGTERM) before it reached the end.
+pub const EXIT_STOPPED_BEFORE_END: u8 = 3;
 
 /// `tweetpipe-consumer stats`.
-async fn print_stats(args: &cli::StatsArgs) -> anyhow::Result<()> {
-    let pool = db::connect(&args.database).await?;
+async fn print_stats(args: &cli::StatsArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let pool = db::connect(&args.database, shutdown).await?;
     db::migrate(&pool).await?;
     let (total, rows) = db::counts::stats(&pool, args.by == "day").await?;
     println!(
@@ -54,16 +69,38 @@ async fn print_stats(args: &cli::StatsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the command line and maps the outcome to an exit code.
-pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+/// `tweetpipe-consumer run`: prints the summary (a `key=value` line, then one JSON line, the
+/// last on stdout) and maps how the run ended to an exit code.
+async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
+    let (exit_at_end, json_file) = (args.exit_at_end, args.summary_json.clone());
+    let report = startup::run(args, shutdown).await?;
+    let json = report.to_json();
+    println!("{report}");
+    println!("{json}");
+    if let Some(path) = json_file {
+        std::fs::write(&path, format!("{json}\n"))
+            .with_context(|| format!("writing the summary to {}", path.display()))?;
+    }
+    if exit_at_end && report.outcome != RunOutcome::Drained {
+        tracing::error!("stopped before reaching the end of the topic (--exit-at-end)");
+        return Ok(ExitCode::from(EXIT_STOPPED_BEFORE_END));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the command line and maps the outcome to an exit code. `shutdown` is the one token
+/// SIGTERM / Ctrl-C cancels ([`tweetpipe_common::shutdown::on_signal`]).
+pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     let result = match cli.command {
-        Command::Run(args) => pipeline::run(args, shutdown).await.map(|summary| println!("{summary}")),
-        Command::Migrate(args) => db::migrate_only(&args).await,
-        Command::Replay(args) => tokio::task::block_in_place(|| replay::run(&args)),
-        Command::Stats(args) => print_stats(&args).await,
+        Command::Run(args) => run(args, shutdown).await,
+        Command::Migrate(args) => db::migrate_only(&args, &shutdown).await.map(|()| ExitCode::SUCCESS),
+        Command::Replay(args) => {
+            tokio::task::block_in_place(|| replay::run(&args)).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Stats(args) => print_stats(&args, &shutdown).await.map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
             ExitCode::FAILURE

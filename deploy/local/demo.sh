@@ -50,7 +50,7 @@ tweets sent to Kafka       $sent
 consumed                   $(sum consumed)
 new unique tweets stored   $(sum inserted)
 duplicates skipped         $(sum duplicates)
-music tweets dropped       $(sum music_dropped)
+filtered (music) dropped   $(sum filtered)
 dead-lettered              $(sum dead_lettered)
 rows in table 'tweets'     $rows (all runs so far)
 TXT

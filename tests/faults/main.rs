@@ -14,9 +14,14 @@ use tweetpipe_producer::cli::SyntheticArgs;
 use tweetpipe_producer::synthetic::Generator;
 use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
 use tweetpipe_tests::faults::{
-    serial, sigterm, stack, upsert_waiting_on_lock, wait_port_closed, Logged, OffsetWatcher,
+    kafka_port, pg_port, serial, sigterm, stack, upsert_waiting_on_lock, wait_port_closed, Logged,
+    OffsetWatcher,
 };
-use tweetpipe_tests::{count, read_topic, run, summary, wait_output, wait_until, TestContext};
+use tweetpipe_tests::{
+    consumer_summary, count, read_topic, run, summary, wait_output, wait_until, ConsumerSummary, TestContext,
+};
+
+mod hostile;
 
 const LIMIT: Duration = Duration::from_secs(240);
 
@@ -56,8 +61,8 @@ impl Scenario {
     }
 
     /// A consumer with `--exit-at-end`, run to completion.
-    fn drain(&self) -> std::collections::BTreeMap<String, String> {
-        summary(&run(&mut self.consumer(&["--exit-at-end"]), LIMIT))
+    fn drain(&self) -> ConsumerSummary {
+        consumer_summary(&run(&mut self.consumer(&["--exit-at-end"]), LIMIT))
     }
 
     fn expected(&self) -> HashMap<i64, (String, String, i64)> {
@@ -117,10 +122,7 @@ async fn f1a_consumer_killed_mid_transaction() {
     let restarted = s.drain();
     s.check(0).await;
     watcher.assert_monotonic();
-    s.report(&format!(
-        "{at_kill} rows at the kill, {} re-read as duplicates",
-        count(&restarted, "duplicates")
-    ));
+    s.report(&format!("{at_kill} rows at the kill, {} re-read as duplicates", restarted.count("duplicates")));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -140,7 +142,7 @@ async fn f1b_consumer_dies_between_database_commit_and_offset_commit() {
     let restarted = s.drain();
     s.check(0).await;
     watcher.assert_monotonic();
-    let dups = count(&restarted, "duplicates");
+    let dups = restarted.count("duplicates");
     s.report(&format!("{at_crash} rows at the crash, {dups} duplicates re-read after restart"));
 }
 
@@ -156,7 +158,7 @@ async fn f2_postgres_killed_while_consumers_write() {
     s.wait_rows(20_000, "some rows stored").await;
 
     stack(&["kill", "postgres"]);
-    wait_port_closed(5432, Duration::from_secs(30));
+    wait_port_closed(pg_port(), Duration::from_secs(30));
     let down = Instant::now();
     stack(&["up"]);
     let back = down.elapsed();
@@ -201,7 +203,7 @@ async fn f3_kafka_killed_while_producer_and_consumers_run() {
     s.wait_rows(5_000, "some rows stored").await;
 
     stack(&["kill", "kafka"]);
-    wait_port_closed(9092, Duration::from_secs(30));
+    wait_port_closed(kafka_port(), Duration::from_secs(30));
     let down = Instant::now();
     stack(&["up"]);
     let back = down.elapsed();
@@ -350,7 +352,7 @@ async fn f6_duplicates_with_different_snapshots_and_a_full_replay() {
     let _serial = serial().await;
     let s = Scenario::new("snapshots", 100_000, 0.5, 27).await;
     s.produce(&[]);
-    let first = summary(&run(&mut s.consumer(&["--exit-at-end", "--batch-size", "100"]), LIMIT));
+    let first = consumer_summary(&run(&mut s.consumer(&["--exit-at-end", "--batch-size", "100"]), LIMIT));
     s.check(0).await;
     let checksum =
         "SELECT md5(string_agg(id::text || username || text || retweet_count || coalesce(like_count, -1) \
@@ -360,16 +362,16 @@ async fn f6_duplicates_with_different_snapshots_and_a_full_replay() {
     // Replay the whole topic in a new group: every copy, older ones included, arrives again.
     let mut replay = s.consumer(&["--exit-at-end"]);
     replay.env("TWEETPIPE_GROUP", format!("{}_replay", s.ctx.group));
-    let again = summary(&run(&mut replay, LIMIT));
+    let again = consumer_summary(&run(&mut replay, LIMIT));
     let after: String = sqlx::query_scalar(checksum).fetch_one(&s.ctx.pool).await.expect("checksum");
     assert_eq!(before, after, "a full replay changes nothing");
-    assert_eq!(count(&again, "upserted"), 0);
-    assert_eq!(count(&again, "duplicates") + count(&again, "music_dropped"), s.args.count);
+    assert_eq!(again.count("upserted"), 0);
+    assert_eq!(again.count("duplicates") + again.count("filtered"), s.args.count);
     s.check(0).await;
     s.report(&format!(
         "{} updates with newer metrics on the first pass; replay: 0 rows changed, {} duplicates",
-        count(&first, "updated"),
-        count(&again, "duplicates")
+        first.count("updated"),
+        again.count("duplicates")
     ));
 }
 
@@ -451,7 +453,7 @@ async fn f7_poison_input() {
         lines.len(),
         count(&produced, "tweets"),
         count(&produced, "dead_lettered"),
-        count(&drained, "dead_lettered")
+        drained.count("dead_lettered")
     ));
 }
 
@@ -468,8 +470,8 @@ async fn f8_sigterm_mid_stream() {
     // The drain deadline is 20 s; the pod's grace period is longer.
     let out = wait_output(consumer.child, Duration::from_secs(30));
     let took = asked.elapsed();
-    let first = summary(&out);
-    let handled = count(&first, "consumed");
+    let first = consumer_summary(&out);
+    let handled = first.count("consumed");
     // A clean stop commits everything it handled: the group's offsets add up to exactly that.
     let committed: i64 = tweetpipe_tests::committed_and_ends(&s.ctx.topic, &s.ctx.group)
         .expect("offsets")
@@ -482,7 +484,7 @@ async fn f8_sigterm_mid_stream() {
     let second = s.drain();
     s.check(0).await;
     assert_eq!(
-        handled + count(&second, "consumed"),
+        handled + second.count("consumed"),
         s.args.count,
         "after the restart nothing is read twice and nothing is skipped"
     );

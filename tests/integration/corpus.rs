@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use tweetpipe_tests::{corpus_dir, count, run, summary, TestContext};
+use tweetpipe_tests::{consumer_summary, corpus_dir, count, run, summary, TestContext};
 
 /// One copy of a tweet as the files have it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -165,13 +165,13 @@ async fn real_tweet_files_through_the_whole_pipeline() {
     let produced = summary(&run(&mut producer, Duration::from_secs(120)));
     assert_eq!(count(&produced, "tweets"), expected.records, "one message per tweet record");
     assert_eq!(count(&produced, "dead_lettered"), 0, "real API output is never dead-lettered");
-    let consumed = summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
+    let consumed = consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
     assert_eq!(
         count(&produced, "deletes"),
         expected.deleted.len() as u64,
         "compliance deletes as tombstones"
     );
-    assert_eq!(count(&consumed, "consumed"), expected.records + expected.deleted.len() as u64);
+    assert_eq!(consumed.count("consumed"), expected.records + expected.deleted.len() as u64);
 
     let want: BTreeSet<i64> =
         expected.copies.keys().filter(|id| !expected.deleted.contains(id)).copied().collect();
@@ -191,9 +191,9 @@ async fn real_tweet_files_through_the_whole_pipeline() {
     }
     // The tweet count agrees with the run: seen, unique, filtered (music), deleted.
     let (total, text) = tweetpipe_tests::stats_total(&ctx.database_url, "day");
-    assert_eq!(total[0], count(&consumed, "consumed"), "seen: {text}");
+    assert_eq!(total[0], consumed.count("consumed"), "seen: {text}");
     assert_eq!(total[1], got.len() as u64, "unique: {text}");
-    assert_eq!(total[4], count(&consumed, "music_dropped"), "filtered: {text}");
+    assert_eq!(total[4], consumed.count("filtered"), "filtered: {text}");
     assert_eq!(total[6], expected.deleted.len() as u64, "deleted: {text}");
     println!(
         "corpus: {} files, {} records, {} distinct ids, {} music, {} rows",

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use tweetpipe_tests::{count, produce_raw, read_topic, run, summary, TestContext};
+use tweetpipe_tests::{consumer_summary, count, produce_raw, read_topic, run, summary, TestContext};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
@@ -85,9 +85,9 @@ async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
     .await
     .expect("inject");
 
-    let consumed = summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
-    assert_eq!(count(&consumed, "dead_lettered"), 2);
-    assert_eq!(count(&consumed, "deleted"), 1);
+    let consumed = consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
+    assert_eq!(consumed.count("dead_lettered"), 2);
+    assert_eq!(consumed.count("deleted"), 1);
     let mut ids: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM tweets ORDER BY id").fetch_all(&ctx.pool).await.expect("q");
     ids.sort();

@@ -5,6 +5,7 @@ mod corpus;
 mod dead_letters;
 mod observe;
 mod pipeline;
+mod poison;
 mod prometheus;
 mod quality;
 mod replay;

@@ -46,7 +46,7 @@ async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     .await;
     let (_, body) = http_get(&addr, "/metrics").expect("metrics");
     assert!(metric(&body, "tweetpipe_inserted_total") > 0.0);
-    assert!(metric(&body, "tweetpipe_music_dropped_total") > 0.0);
+    assert!(metric(&body, "tweetpipe_filter_dropped_total") > 0.0);
     assert!(body.contains("tweetpipe_batch_seconds_bucket"));
     // Every stored message's age (produce → committed) is observed.
     wait_until(LIMIT, "a record age for each of the 2000 messages", || async {

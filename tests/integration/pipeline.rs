@@ -5,7 +5,7 @@ use std::time::Duration;
 use tweetpipe_producer::cli::SyntheticArgs;
 use tweetpipe_producer::synthetic::Generator;
 use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
-use tweetpipe_tests::{count, run, summary, wait_output, wait_until, TestContext};
+use tweetpipe_tests::{consumer_summary, count, run, summary, wait_output, wait_until, TestContext};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn synthetic_stream_is_stored_once_per_id_without_music() {
@@ -22,15 +22,15 @@ async fn synthetic_stream_is_stored_once_per_id_without_music() {
     assert_eq!(count(&produced, "tweets"), 3000);
     assert_eq!(count(&produced, "failed"), 0);
 
-    let consumed = summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
+    let consumed = consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
     let expected = expected_rows(&args);
     let music_messages = Generator::new(&args).filter(|t| t.music).count() as u64;
     assert_eq!(table(&ctx).await, expected, "the table holds exactly the expected rows, newest metrics");
-    assert_eq!(count(&consumed, "consumed"), 3000);
-    assert_eq!(count(&consumed, "inserted"), expected.len() as u64);
-    assert_eq!(count(&consumed, "music_dropped"), music_messages);
-    assert_eq!(count(&consumed, "duplicates"), 3000 - expected.len() as u64 - music_messages);
-    assert_eq!(count(&consumed, "dead_lettered"), 0);
+    assert_eq!(consumed.count("consumed"), 3000);
+    assert_eq!(consumed.count("inserted"), expected.len() as u64);
+    assert_eq!(consumed.count("filtered"), music_messages);
+    assert_eq!(consumed.count("duplicates"), 3000 - expected.len() as u64 - music_messages);
+    assert_eq!(consumed.count("dead_lettered"), 0);
 
     // Fields a user queries: v2 author fields, created_at, raw JSON, Kafka coordinates.
     let (missing_created, big_ids, raw_ok): (i64, i64, i64) = sqlx::query_as(
@@ -83,7 +83,7 @@ async fn a_consumer_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    summary(&wait_output(child, Duration::from_secs(180)));
+    consumer_summary(&wait_output(child, Duration::from_secs(180)));
 
     let expected = expected_rows(&args);
     assert_eq!(table(&ctx).await, expected);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tweetpipe_tests::{corpus_dir, count, run, summary, TestContext};
+use tweetpipe_tests::{consumer_summary, corpus_dir, count, run, summary, ConsumerSummary, TestContext};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -28,8 +28,8 @@ fn produce(ctx: &TestContext, files: &[PathBuf]) -> BTreeMap<String, String> {
     summary(&run(&mut p, LIMIT))
 }
 
-fn consume(ctx: &TestContext, extra: &[&str]) -> BTreeMap<String, String> {
-    summary(&run(ctx.consumer().arg("--exit-at-end").args(extra), LIMIT))
+fn consume(ctx: &TestContext, extra: &[&str]) -> ConsumerSummary {
+    consumer_summary(&run(ctx.consumer().arg("--exit-at-end").args(extra), LIMIT))
 }
 
 fn v2(id: u64, text: &str, author: &str) -> Value {
@@ -53,7 +53,7 @@ async fn content_duplicates_are_linked_to_the_first_tweet() {
     produce(&ctx, &[file]);
     // The first two in one batch, the rest in the next: links work within and across batches.
     let s = consume(&ctx, &["--dedup", "content", "--batch-size", "2"]);
-    assert_eq!(count(&s, "content_duplicates"), 2);
+    assert_eq!(s.count("content_duplicates"), 2);
     let rows: Vec<(i64, Option<i64>)> = sqlx::query_as("SELECT id, duplicate_of FROM tweets ORDER BY id")
         .fetch_all(&ctx.pool)
         .await
@@ -74,7 +74,7 @@ async fn content_duplicates_are_linked_to_the_first_tweet() {
         let real = TestContext::new("content_real").await.expect("context");
         produce(&real, &[dir.join("v1.1/tweepy-cassettes/statuses_retweets_266367358078169089.json")]);
         let s = consume(&real, &["--dedup", "content"]);
-        assert_eq!(count(&s, "content_duplicates"), 14);
+        assert_eq!(s.count("content_duplicates"), 14);
         let (rows, linked, first): (i64, i64, i64) = sqlx::query_as(
             "SELECT count(*), count(duplicate_of), count(*) FILTER (WHERE duplicate_of = (SELECT min(id) FROM tweets))
              FROM tweets",
@@ -106,10 +106,10 @@ async fn filter_rules_drop_or_flag_and_count_per_rule() {
     let rules = std::env::temp_dir().join(format!("{}.rules", ctx.topic));
     std::fs::write(&rules, "# the rules of this test\n#kpop\nspoiler\n").expect("rules");
     let flagged = consume(&ctx, &["--filter-mode", "flag", "--filter-file", rules.to_str().expect("path")]);
-    assert_eq!(count(&flagged, "flagged"), 3);
-    assert_eq!(count(&flagged, "rule[music]"), 1);
-    assert_eq!(count(&flagged, "rule[#kpop]"), 1);
-    assert_eq!(count(&flagged, "rule[spoiler]"), 1);
+    assert_eq!(flagged.count("flagged"), 3);
+    assert_eq!(flagged.0["by_rule"]["music"], 1);
+    assert_eq!(flagged.0["by_rule"]["#kpop"], 1);
+    assert_eq!(flagged.0["by_rule"]["spoiler"], 1);
     let marks: Vec<(i64, Option<String>)> = sqlx::query_as("SELECT id, matched_rule FROM tweets ORDER BY id")
         .fetch_all(&ctx.pool)
         .await
@@ -125,8 +125,8 @@ async fn filter_rules_drop_or_flag_and_count_per_rule() {
         "--filter-term",
         "music,#kpop,spoiler",
     ]);
-    let dropped = summary(&run(&mut c, LIMIT));
-    assert_eq!(count(&dropped, "music_dropped"), 3);
+    let dropped = consumer_summary(&run(&mut c, LIMIT));
+    assert_eq!(dropped.count("filtered"), 3);
     assert_eq!(dropping.row_count().await, 2);
     let _ = std::fs::remove_file(rules);
     dropping.cleanup().await;
@@ -155,7 +155,7 @@ async fn deletions_remove_rows_for_good_and_the_count_keeps_track() {
     let tombstones = tweetpipe_tests::read_topic(&ctx.topic).expect("read");
     assert!(tombstones.iter().any(|m| m.value.is_empty() && m.key.as_deref() == Some("1700000000000002002")));
     let s = consume(&ctx, &[]);
-    assert_eq!(count(&s, "deleted"), 1);
+    assert_eq!(s.count("deleted"), 1);
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM tweets").fetch_all(&ctx.pool).await.expect("q");
     assert_eq!(ids, [1_700_000_000_000_002_001], "deleted, and the replayed copy did not bring it back");
 
@@ -193,7 +193,7 @@ async fn pseudonyms_leave_no_cleartext_in_the_row() {
     let mut c = ctx.consumer();
     c.env("TWEETPIPE_PSEUDONYM_KEY", "a test key that is long enough")
         .args(["--exit-at-end", "--pseudonymize"]);
-    summary(&run(&mut c, LIMIT));
+    consumer_summary(&run(&mut c, LIMIT));
 
     let rows: Vec<StoredUser> = sqlx::query_as("SELECT author_id, username, location, raw::text FROM tweets")
         .fetch_all(&ctx.pool)

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tweetpipe_producer::cli::SyntheticArgs;
-use tweetpipe_tests::{committed_and_ends, count, summary, wait_output, TestContext};
+use tweetpipe_tests::{committed_and_ends, consumer_summary, summary, wait_output, TestContext};
 
 use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
 
@@ -35,7 +35,7 @@ async fn three_consumers_on_six_partitions_equal_one_consumer() {
         .collect();
     let consumed: u64 = children
         .into_iter()
-        .map(|c| count(&summary(&wait_output(c, Duration::from_secs(240))), "consumed"))
+        .map(|c| consumer_summary(&wait_output(c, Duration::from_secs(240))).count("consumed"))
         .sum();
     assert!(consumed >= 6000, "every message consumed at least once ({consumed})");
 
@@ -49,7 +49,7 @@ async fn three_consumers_on_six_partitions_equal_one_consumer() {
     let single = TestContext::new("one").await.expect("context");
     let mut one = ctx.consumer();
     one.env("TWEETPIPE_GROUP", &single.group).env("DATABASE_URL", &single.database_url).arg("--exit-at-end");
-    summary(&tweetpipe_tests::run(&mut one, Duration::from_secs(240)));
+    consumer_summary(&tweetpipe_tests::run(&mut one, Duration::from_secs(240)));
 
     let three = table(&ctx).await;
     assert_eq!(three, table(&single).await, "three consumers store what one stores");
@@ -151,7 +151,7 @@ async fn scale_one_three_six(protocol: &[&str]) {
         let out = wait_output(m.child, LIMIT);
         assert!(out.status.success(), "{}", std::fs::read_to_string(&m.log).unwrap_or_default());
     }
-    summary(&tweetpipe_tests::run(consumer().arg("--exit-at-end"), LIMIT));
+    consumer_summary(&tweetpipe_tests::run(consumer().arg("--exit-at-end"), LIMIT));
     assert_eq!(table(&ctx).await, want, "the table equals a single consumer's");
     let offsets = committed_and_ends(&ctx.topic, &ctx.group).expect("offsets");
     assert_eq!(offsets.len(), 8);

@@ -28,6 +28,19 @@ pub fn stack(args: &[&str]) {
     assert!(out.status.success(), "stack.sh {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// The stack's ports, as `deploy/local/stack.sh` reads them (`KAFKA_PORT`, `PG_PORT`).
+fn port_from_env(var: &str, default: u16) -> u16 {
+    std::env::var(var).ok().and_then(|p| p.parse().ok()).unwrap_or(default)
+}
+
+pub fn kafka_port() -> u16 {
+    port_from_env("KAFKA_PORT", 9092)
+}
+
+pub fn pg_port() -> u16 {
+    port_from_env("PG_PORT", 5432)
+}
+
 pub fn port_open(port: u16) -> bool {
     std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok()
 }

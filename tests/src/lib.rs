@@ -3,10 +3,15 @@
 //!
 //! Kafka and PostgreSQL come from [`fixture`]: the environment, the local stack, or containers.
 
+pub mod consumer_summary;
 pub mod expect;
 pub mod faults;
 pub mod fixture;
+pub mod topics;
 pub mod xmock;
+
+pub use consumer_summary::{consumer_summary, ConsumerSummary};
+pub use topics::{create_topic, delete_topic, produce_records, RawRecord};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -122,22 +127,24 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Output {
     wait_output(child, limit)
 }
 
-/// Waits for a spawned child, killing it and failing the test past `limit`.
-pub fn wait_output(mut child: Child, limit: Duration) -> Output {
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => return child.wait_with_output().expect("output"),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            _ => {
-                let _ = child.kill();
-                let out = child.wait_with_output().expect("output");
-                panic!(
-                    "process did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
+/// Waits for a spawned child, killing it and failing the test past `limit`. Its output is read
+/// while it runs, so a chatty child never blocks on a full pipe.
+pub fn wait_output(child: Child, limit: Duration) -> Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("output"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let out = rx.recv().expect("reaped").expect("output");
+            panic!(
+                "process did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Deletions and the tweet count.
+//! Deletions, and the tweet count (`ingest_counts`, `stats`).
 
 use sqlx::PgPool;
+
+use crate::report::Tally;
 
 /// Deletes the rows of tweets X deleted and remembers the ids, so no replay brings them back.
 /// Returns how many rows were deleted.
@@ -18,20 +20,8 @@ pub async fn apply_deletes(pool: &PgPool, ids: &[i64]) -> Result<u64, sqlx::Erro
     Ok(deleted.rows_affected())
 }
 
-/// What one batch did, for `ingest_counts`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct BatchCounts {
-    pub seen: i64,
-    pub duplicates: i64,
-    pub content_duplicates: i64,
-    pub filtered: i64,
-    pub flagged: i64,
-    pub deleted: i64,
-    pub dead_lettered: i64,
-}
-
 /// Adds a batch's counts to the current hour.
-pub async fn record(pool: &PgPool, c: &BatchCounts) -> Result<(), sqlx::Error> {
+pub async fn record(pool: &PgPool, t: &Tally) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO ingest_counts AS c (hour, seen, duplicates, content_duplicates, filtered, flagged, deleted, dead_lettered)
          VALUES (date_trunc('hour', now()), $1, $2, $3, $4, $5, $6, $7)
@@ -41,13 +31,13 @@ pub async fn record(pool: &PgPool, c: &BatchCounts) -> Result<(), sqlx::Error> {
            filtered = c.filtered + EXCLUDED.filtered, flagged = c.flagged + EXCLUDED.flagged,
            deleted = c.deleted + EXCLUDED.deleted, dead_lettered = c.dead_lettered + EXCLUDED.dead_lettered",
     )
-    .bind(c.seen)
-    .bind(c.duplicates)
-    .bind(c.content_duplicates)
-    .bind(c.filtered)
-    .bind(c.flagged)
-    .bind(c.deleted)
-    .bind(c.dead_lettered)
+    .bind(t.consumed as i64)
+    .bind(t.duplicates as i64)
+    .bind(t.content_duplicates as i64)
+    .bind(t.filtered as i64)
+    .bind(t.flagged as i64)
+    .bind(t.deleted as i64)
+    .bind(t.dead_lettered_total() as i64)
     .execute(pool)
     .await?;
     Ok(())

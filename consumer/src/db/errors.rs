@@ -1,8 +1,14 @@
-//! The one place that decides whether a database error is worth retrying.
+//! The one place that decides whether a database error is worth retrying (as Vector's
+//! `PostgresRetryLogic::is_retriable_error` does for its sink).
+//!
+//! The rule: connection-level failures and the documented transient SQLSTATEs pause the
+//! consumer and are retried; **every other error is about the data**, and the writer isolates
+//! the record that causes it ([`crate::db::writer`]).
 
 /// Transient: the same statement may succeed later (connection trouble, serialisation failure,
-/// deadlock, shutdown, too many connections, pool timeout). Anything else is a property of the
-/// data or the schema, and retrying it would only stall the partition.
+/// deadlock, shutdown, too many connections, pool timeout, statement timeout). Anything else is
+/// a property of the data (22xxx, 23xxx, 54xxx program limits such as an index row too large or
+/// nesting too deep, …), and retrying it would only stall the partition.
 pub fn is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
@@ -23,16 +29,6 @@ pub fn is_transient_sqlstate(code: &str) -> bool {
         || matches!(code, "40001" | "40P01" | "55P03" | "57014" | "58000" | "58030")
 }
 
-/// Permanent errors tied to one record's data (22xxx data exception, 23xxx integrity
-/// violation): worth isolating the record rather than failing the batch.
-pub fn is_record_error(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("22") || c.starts_with("23")),
-        sqlx::Error::Encode(_) => true,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,7 +38,7 @@ mod tests {
         for code in ["08006", "08001", "40001", "40P01", "57P01", "53300", "57014"] {
             assert!(is_transient_sqlstate(code), "{code}");
         }
-        for code in ["22021", "22P05", "23505", "42P01"] {
+        for code in ["22021", "22P05", "23505", "42P01", "54000", "54001"] {
             assert!(!is_transient_sqlstate(code), "{code}");
         }
     }

@@ -3,6 +3,7 @@
 pub mod counts;
 pub mod errors;
 pub mod upsert;
+pub mod writer;
 
 use std::str::FromStr as _;
 use std::time::{Duration, Instant};
@@ -11,15 +12,17 @@ use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, PgPool};
+use tweetpipe_common::backoff::Backoff;
 use tweetpipe_common::redact::redact_url;
+use tweetpipe_common::shutdown::Shutdown;
 
 use crate::cli::DatabaseArgs;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects, retrying with backoff while the server is not there yet (a pod may start before
-/// its database), up to the configured deadline.
-pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<PgPool> {
+/// its database), up to the configured deadline or `shutdown`.
+pub async fn connect(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result<PgPool> {
     let url = args.database_url.expose_secret();
     let shown = redact_url(url);
     // sqlx's parse errors can quote the URL, password included: report ours instead.
@@ -30,22 +33,26 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<PgPool> {
         .options([("statement_timeout", format!("{}s", args.statement_timeout_secs.max(1)))])
         .application_name("tweetpipe-consumer");
     let deadline = Instant::now() + Duration::from_secs(args.db_connect_timeout_secs);
-    let mut delay = Duration::from_millis(250);
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
     loop {
         let attempt = PgPoolOptions::new()
             .max_connections(args.db_pool_size.max(1))
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone())
-            .await;
+            .connect_with(options.clone());
+        let attempt = tokio::select! {
+            a = attempt => a,
+            () = shutdown.cancelled() => anyhow::bail!("connecting to {shown}: interrupted by shutdown"),
+        };
         match attempt {
             Ok(pool) => {
                 tracing::info!(database = %shown, "connected to PostgreSQL");
                 return Ok(pool);
             }
-            Err(e) if Instant::now() + delay < deadline && errors::is_transient(&e) => {
-                tracing::warn!(database = %shown, error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
+            Err(e) if Instant::now() < deadline && errors::is_transient(&e) => {
+                tracing::warn!(database = %shown, error = %e, attempt = backoff.attempts() + 1, "database not reachable yet");
+                if !backoff.wait(shutdown).await {
+                    anyhow::bail!("connecting to {shown}: interrupted by shutdown");
+                }
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot connect to {shown}"))),
         }
@@ -60,8 +67,8 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// `tweetpipe-consumer migrate`.
-pub async fn migrate_only(args: &DatabaseArgs) -> anyhow::Result<()> {
-    let pool = connect(args).await?;
+pub async fn migrate_only(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let pool = connect(args, shutdown).await?;
     migrate(&pool).await?;
     tracing::info!("migrations applied");
     pool.close().await;

@@ -1,4 +1,4 @@
-//! One batch of Kafka messages into rows: parse, apply the filter rules (music by default),
+//! Preparing one batch of Kafka messages for the database: parse, apply the filter rules (music by default),
 //! pseudonymise, fingerprint, collapse duplicate ids (keeping the newest copy), and skip copies
 //! the cache knows to be stale. Tombstones (no value) are deletions.
 
@@ -6,10 +6,12 @@ use std::collections::HashMap;
 
 use rdkafka::message::{Message as _, OwnedMessage};
 use tweetpipe_common::content::fingerprint;
+use tweetpipe_common::dead_letter::Class;
 use tweetpipe_common::filter::{FilterMode, Filters};
 use tweetpipe_common::id::parse_id_str;
+use tweetpipe_common::id::IdError;
 use tweetpipe_common::pseudonym::Pseudonymizer;
-use tweetpipe_common::tweet;
+use tweetpipe_common::tweet::{self, ParseError};
 
 use crate::db::upsert::Row;
 use crate::dedup::{Metrics, RecentIds};
@@ -19,7 +21,7 @@ use crate::dedup::{Metrics, RecentIds};
 pub struct Rejected {
     /// Index into the batch's messages.
     pub index: usize,
-    pub class: &'static str,
+    pub class: Class,
     pub message: String,
 }
 
@@ -32,14 +34,14 @@ pub struct Prepared {
     pub rejected: Vec<Rejected>,
     /// Ids X deleted (tombstones in this batch).
     pub deletes: Vec<i64>,
+    /// Index into the batch's messages of each of `deletes`.
+    pub delete_index: Vec<usize>,
     /// Tweets dropped by a filter rule (mode `drop`), in all.
-    pub music_dropped: u64,
+    pub filtered: u64,
     /// Per rule: tweets it dropped or flagged.
     pub by_rule: HashMap<String, u64>,
     /// Tweets stored with a matched rule (mode `flag`).
     pub flagged: u64,
-    /// Copies that were not written: collapsed within the batch or known stale.
-    pub duplicates: u64,
 }
 
 /// What shapes rows beyond parsing.
@@ -68,10 +70,13 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
     for (index, msg) in messages.iter().enumerate() {
         let Some(payload) = msg.payload() else {
             match msg.key().and_then(|k| std::str::from_utf8(k).ok()).map(parse_id_str) {
-                Some(Ok(id)) => out.deletes.push(id),
+                Some(Ok(id)) => {
+                    out.deletes.push(id);
+                    out.delete_index.push(index);
+                }
                 _ => out.rejected.push(Rejected {
                     index,
-                    class: "invalid_tombstone",
+                    class: Class::InvalidTombstone,
                     message: "a message without a value (a deletion) needs a tweet id as its key".into(),
                 }),
             }
@@ -80,14 +85,29 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
         let mut parsed = match tweet::parse(payload) {
             Ok(t) => t,
             Err(e) => {
-                out.rejected.push(Rejected { index, class: e.class(), message: e.to_string() });
+                out.rejected.push(Rejected { index, class: class_of(&e), message: e.to_string() });
                 continue;
             }
         };
+        let key = msg.key().and_then(|k| std::str::from_utf8(k).ok());
+        if key.map(parse_id_str) != Some(Ok(parsed.id)) {
+            // Keys decide partitions and compaction: a key that is not the tweet's id would put
+            // it where its other copies and its deletion are not.
+            let shown: String = key.map_or_else(
+                || "no key".to_owned(),
+                |k| format!("key {:?}", k.chars().take(40).collect::<String>()),
+            );
+            out.rejected.push(Rejected {
+                index,
+                class: Class::KeyMismatch,
+                message: format!("{shown}, but the tweet's id is {}", parsed.id),
+            });
+            continue;
+        }
         if has_nul(payload) {
             out.rejected.push(Rejected {
                 index,
-                class: "nul_character",
+                class: Class::NulCharacter,
                 message: "contains U+0000 (NUL), which PostgreSQL cannot store in text or jsonb".into(),
             });
             continue;
@@ -96,7 +116,7 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
         if let Some(rule) = &matched {
             *out.by_rule.entry(rule.clone()).or_default() += 1;
             if shaping.filters.mode == FilterMode::Drop {
-                out.music_dropped += 1;
+                out.filtered += 1;
                 continue;
             }
             out.flagged += 1;
@@ -122,19 +142,21 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
 impl Prepared {
     /// Leaves one row per id, the newest copy, and only where it may change the table: copies
     /// the cache knows to be stale are skipped, and a deletion in the batch wins over any copy.
-    pub fn settle(&mut self, cache: &RecentIds) {
+    /// Returns how many copies were skipped.
+    pub fn settle(&mut self, cache: &RecentIds) -> u64 {
         let candidates = std::mem::take(&mut self.rows);
+        let mut skipped = 0;
         // Id -> position in self.rows.
         let mut by_id: HashMap<i64, usize> = HashMap::with_capacity(candidates.len());
         for row in candidates {
             let m = metrics(&row.tweet);
             if cache.is_stale(row.tweet.id, &m) {
-                self.duplicates += 1;
+                skipped += 1;
                 continue;
             }
             match by_id.get(&row.tweet.id) {
                 Some(&at) => {
-                    self.duplicates += 1;
+                    skipped += 1;
                     let kept = &self.rows[at];
                     // The newer snapshot wins; on a tie, the later message.
                     if (m, row.offset) >= (metrics(&kept.tweet), kept.offset) {
@@ -148,9 +170,23 @@ impl Prepared {
             }
         }
         if !self.deletes.is_empty() {
+            let before = self.rows.len();
             let deletes = &self.deletes;
             self.rows.retain(|r| !deletes.contains(&r.tweet.id));
+            skipped += (before - self.rows.len()) as u64;
         }
+        skipped
+    }
+}
+
+/// The dead-letter class of a parse failure.
+fn class_of(e: &ParseError) -> Class {
+    match e {
+        ParseError::InvalidJson(_) => Class::InvalidJson,
+        ParseError::Id(IdError::Missing) => Class::MissingId,
+        ParseError::Id(IdError::Invalid(_)) => Class::InvalidId,
+        ParseError::UnknownShape(_) => Class::UnknownShape,
+        ParseError::MissingText => Class::MissingText,
     }
 }
 
@@ -173,10 +209,18 @@ mod tests {
     use super::*;
     use rdkafka::message::Timestamp;
 
+    /// A message keyed by its tweet's id, as the producer keys them.
     fn msg(offset: i64, value: &str) -> OwnedMessage {
+        let id = serde_json::from_str::<serde_json::Value>(value)
+            .ok()
+            .and_then(|v| v["data"]["id"].as_str().map(str::to_owned));
+        keyed(offset, id.as_deref(), value)
+    }
+
+    fn keyed(offset: i64, key: Option<&str>, value: &str) -> OwnedMessage {
         OwnedMessage::new(
             Some(value.as_bytes().to_vec()),
-            None,
+            key.map(|k| k.as_bytes().to_vec()),
             "t".into(),
             Timestamp::NotAvailable,
             0,
@@ -218,15 +262,15 @@ mod tests {
         ];
         let filters = music();
         let mut p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
-        p.settle(&RecentIds::new(10));
+        let skipped = p.settle(&RecentIds::new(10));
         let ids: Vec<(i64, i64)> = p.rows.iter().map(|r| (r.tweet.id, r.tweet.retweet_count)).collect();
         assert_eq!(ids, [(1, 9), (3, 0)]);
-        assert_eq!(p.duplicates, 2);
-        assert_eq!(p.music_dropped, 1);
+        assert_eq!(skipped, 2);
+        assert_eq!(p.filtered, 1);
         assert_eq!(p.by_rule["music"], 1);
         assert_eq!(p.rejected.len(), 1);
         assert_eq!(p.rejected[0].index, 4);
-        assert_eq!(p.rejected[0].class, "invalid_json");
+        assert_eq!(p.rejected[0].class, Class::InvalidJson);
     }
 
     #[test]
@@ -235,11 +279,27 @@ mod tests {
         let batch =
             vec![msg(0, &line("2", "I love #music", 0)), msg(1, &line("3", "x", 0)), tombstone(2, "3")];
         let mut p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
-        p.settle(&RecentIds::new(10));
+        assert_eq!(p.settle(&RecentIds::new(10)), 1, "the deleted tweet's copy is superseded");
         assert_eq!(p.rows.len(), 1);
         assert_eq!(p.rows[0].matched_rule.as_deref(), Some("music"));
         assert_eq!(p.flagged, 1);
         assert_eq!(p.deletes, [3]);
+    }
+
+    #[test]
+    fn a_key_that_is_not_the_tweets_id_is_refused() {
+        let filters = music();
+        let shaping = Shaping { filters: &filters, pseudonyms: None };
+        let batch = [
+            keyed(0, Some("123"), &line("456", "a", 0)),
+            keyed(1, None, &line("457", "b", 0)),
+            keyed(2, Some("458"), &line("458", "c", 0)),
+        ];
+        let p = prepare(&batch, &shaping);
+        let refused: Vec<(usize, Class)> = p.rejected.iter().map(|r| (r.index, r.class)).collect();
+        assert_eq!(refused, [(0, Class::KeyMismatch), (1, Class::KeyMismatch)]);
+        assert!(p.rejected[0].message.contains("123") && p.rejected[0].message.contains("456"));
+        assert_eq!(p.rows.len(), 1);
     }
 
     #[test]
@@ -263,10 +323,10 @@ mod tests {
         let shaping = Shaping { filters: &filters, pseudonyms: None };
         // The first copy sorts newest but the cache already has it; the second has more likes.
         let mut p = prepare(&[msg(0, &line(5, 1)), msg(1, &line(4, 9))], &shaping);
-        p.settle(&cache);
+        let skipped = p.settle(&cache);
         let kept: Vec<_> = p.rows.iter().map(|r| (r.tweet.retweet_count, r.tweet.like_count)).collect();
         assert_eq!(kept, [(4, Some(9))]);
-        assert_eq!(p.duplicates, 1);
+        assert_eq!(skipped, 1);
     }
 
     #[test]
@@ -276,9 +336,9 @@ mod tests {
         let filters = music();
         let shaping = Shaping { filters: &filters, pseudonyms: None };
         let mut p = prepare(&[msg(0, &line("1", "a", 5)), msg(1, &line("1", "a", 6))], &shaping);
-        p.settle(&cache);
+        let skipped = p.settle(&cache);
         assert_eq!(p.rows.len(), 1);
         assert_eq!(p.rows[0].tweet.retweet_count, 6);
-        assert_eq!(p.duplicates, 1);
+        assert_eq!(skipped, 1);
     }
 }

@@ -1,0 +1,143 @@
+//! Reading from Kafka: polling a batch, and holding the partitions (paused, still polling, so
+//! the consumer stays in its group) while the database is away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::message::{Message as _, OwnedMessage};
+use rdkafka::TopicPartitionList;
+use tweetpipe_common::shutdown::Shutdown;
+
+use crate::db::writer::Hold;
+use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
+
+/// How long one poll waits for the first message of a batch before checking the end condition.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Messages polled together, with the assignment as it was when the first one arrived (the
+/// reference for deciding later which partitions kept their owner through the batch).
+pub struct Polled {
+    pub messages: Vec<OwnedMessage>,
+    pub before: Assignment,
+}
+
+pub struct Intake {
+    pub consumer: Arc<StreamConsumer<GroupContext>>,
+    pub assignment: SharedAssignment,
+    pub topic: String,
+    pub batch_size: usize,
+    pub linger: Duration,
+    /// SIGTERM / Ctrl-C: stop filling batches.
+    pub shutdown: Shutdown,
+    /// Messages that arrived while partitions were held, with the partition's epoch when they
+    /// arrived; they open the next batch.
+    carry: Vec<(u64, OwnedMessage)>,
+}
+
+impl Intake {
+    pub fn new(
+        consumer: Arc<StreamConsumer<GroupContext>>,
+        assignment: SharedAssignment,
+        topic: String,
+        batch_size: usize,
+        linger: Duration,
+        shutdown: Shutdown,
+    ) -> Self {
+        Self { consumer, assignment, topic, batch_size, linger, shutdown, carry: Vec::new() }
+    }
+
+    /// Waits up to [`IDLE_POLL`] for a first message, then fills the batch until it is full, the
+    /// linger time passes, or shutdown begins. Empty when nothing arrived.
+    pub async fn poll_batch(&mut self) -> Polled {
+        let mut before = snapshot(&self.assignment);
+        // Carried messages of partitions that changed hands since are dropped: their new owner
+        // reads them from the committed offset, which never passed them.
+        let carried: Vec<OwnedMessage> = std::mem::take(&mut self.carry)
+            .into_iter()
+            .filter(|(epoch, m)| {
+                before.partitions.contains(&m.partition()) && before.epochs.get(&m.partition()) == Some(epoch)
+            })
+            .map(|(_, m)| m)
+            .collect();
+        if !carried.is_empty() {
+            return Polled { messages: carried, before };
+        }
+        let mut messages = Vec::new();
+        let first = tokio::select! {
+            m = self.consumer.recv() => Some(m),
+            () = tokio::time::sleep(IDLE_POLL) => None,
+            () = self.shutdown.cancelled() => None,
+        };
+        match first {
+            None => return Polled { messages, before },
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "Kafka consumer error");
+                return Polled { messages, before };
+            }
+            Some(Ok(m)) => {
+                // A rebalance happens inside the poll that returns the first message.
+                before = snapshot(&self.assignment);
+                messages.push(m.detach());
+            }
+        }
+        let deadline = tokio::time::Instant::now() + self.linger;
+        while messages.len() < self.batch_size {
+            tokio::select! {
+                m = self.consumer.recv() => match m {
+                    Ok(m) => messages.push(m.detach()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Kafka consumer error");
+                        break;
+                    }
+                },
+                () = tokio::time::sleep_until(deadline) => break,
+                () = self.shutdown.cancelled() => break,
+            }
+        }
+        Polled { messages, before }
+    }
+
+    fn owned(&self, a: &Assignment) -> TopicPartitionList {
+        let mut tpl = TopicPartitionList::new();
+        for p in &a.partitions {
+            tpl.add_partition(&self.topic, *p);
+        }
+        tpl
+    }
+}
+
+impl Hold for Intake {
+    /// Pauses every assigned partition and keeps polling for `wait`, keeping what arrives.
+    async fn hold(&mut self, wait: Duration, give_up: &Shutdown) {
+        metrics::gauge!("tweetpipe_consumer_paused").set(1.0);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Re-pause each round: a rebalance may have assigned new, unpaused partitions.
+            let a = snapshot(&self.assignment);
+            if let Err(e) = self.consumer.pause(&self.owned(&a)) {
+                tracing::debug!(error = %e, "pause failed");
+            }
+            tokio::select! {
+                m = self.consumer.recv() => match m {
+                    Ok(m) => {
+                        let epoch = snapshot(&self.assignment).epochs.get(&m.partition()).copied().unwrap_or(0);
+                        self.carry.push((epoch, m.detach()));
+                    }
+                    Err(e) => tracing::debug!(error = %e, "consumer error while paused"),
+                },
+                () = tokio::time::sleep_until(deadline) => return,
+                () = give_up.cancelled() => return,
+            }
+        }
+    }
+
+    fn release(&mut self) {
+        let a = snapshot(&self.assignment);
+        if let Err(e) = self.consumer.resume(&self.owned(&a)) {
+            tracing::warn!(error = %e, "resume failed");
+        }
+        metrics::gauge!("tweetpipe_consumer_paused").set(0.0);
+        tracing::info!("database reachable again; partitions resumed");
+    }
+}
