@@ -7,7 +7,8 @@
 //!   end condition of `--exit-at-end` ([`end`]).
 //! - [`batch`]: parse, filter and collapse one batch of messages into rows.
 //! - [`dedup`]: the bounded cache of recently stored ids.
-//! - [`db`]: connection, migrations, the batch upsert, which errors are worth retrying.
+//! - [`db`]: connection, migrations, the batch upsert (binary `COPY` or `UNNEST`), which errors
+//!   are worth retrying.
 //! - [`offsets`]: where offsets are stored and committed — only after the database commit.
 //! - [`dead_letter`]: records the consumer cannot store go to `<topic>.dlq` with the reason.
 //! - [`group`]: the consumer's Kafka context: rebalance events and assignment tracking.
