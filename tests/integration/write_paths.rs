@@ -121,6 +121,9 @@ async fn table(pool: &PgPool) -> Vec<String> {
     .expect("table")
 }
 
+/// id, retweet_count, like_count, username, duplicate_of, updated after insert, raw's length.
+type Fact = (i64, Option<i64>, Option<i64>, Option<String>, Option<i64>, bool, i32);
+
 #[tokio::test(flavor = "multi_thread")]
 async fn unnest_and_copy_leave_identical_tables() {
     let unnest = TestContext::new("paths_unnest").await.expect("context");
@@ -146,7 +149,7 @@ async fn unnest_and_copy_leave_identical_tables() {
     assert_eq!(rows, table(&unnest.pool).await);
 
     // And what the rows say, so that agreeing on a wrong table would fail too.
-    let facts: Vec<(i64, Option<i64>, Option<i64>, Option<String>, Option<i64>, bool, i32)> = sqlx::query_as(
+    let facts: Vec<Fact> = sqlx::query_as(
         "SELECT id, retweet_count, like_count, username, duplicate_of, updated_at > ingested_at,
                 octet_length(raw::text)
          FROM tweets ORDER BY id",

@@ -279,14 +279,14 @@ mod tests {
         ] {
             want.extend_from_slice(part);
         }
-        assert_eq!(encode(&[row]).unwrap(), want);
+        assert_eq!(encode(&[row]).expect("encodes"), want);
     }
 
     #[test]
     fn an_empty_array_has_no_dimensions() {
         let mut row = row();
         row.tweet.hashtags.clear();
-        let bytes = encode(&[row]).unwrap();
+        let bytes = encode(&[row]).expect("encodes");
         let empty = [0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 1, 1];
         assert!(bytes.windows(empty.len()).any(|w| w == empty), "no empty text[] followed by is_retweet");
     }
@@ -295,7 +295,7 @@ mod tests {
     fn dates_before_2000_are_negative() {
         let mut row = row();
         row.tweet.created_at = Some(Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap());
-        let bytes = encode(&[row]).unwrap();
+        let bytes = encode(&[row]).expect("encodes");
         let minus_one_second = [0, 0, 0, 8, 255, 255, 255, 255, 255, 0xf0, 0xbd, 0xc0];
         assert!(bytes.windows(12).any(|w| w == minus_one_second));
     }
