@@ -56,9 +56,10 @@ psql_db() { psql -X -q -v ON_ERROR_STOP=1 "$PG_BASE/$1" "${@:2}"; }
 now() { date +%s.%N; }
 elapsed_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 # Peak RSS in MiB from a GNU time output file.
-rss_mib() { awk '{ sub(/^maxrss_kb=/, "", $1); printf "%.0f\n", $1 / 1024 }' "$1"; }
+# (GNU time writes "Command exited with non-zero status N" first when it did.)
+rss_mib() { awk '/^maxrss_kb=/ { sub(/^maxrss_kb=/, "", $1); printf "%.0f\n", $1 / 1024 }' "$1"; }
 # CPU seconds (user + system) from a GNU time output file.
-cpu_s() { awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%.1f\n", v["user_s"] + v["sys_s"] }' "$1"; }
+cpu_s() { awk '/^maxrss_kb=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } printf "%.1f\n", v["user_s"] + v["sys_s"] }' "$1"; }
 TIME_FORMAT='maxrss_kb=%M wall_s=%e user_s=%U sys_s=%S'
 timed() { local out=$1; shift; /usr/bin/time -o "$out" -f "$TIME_FORMAT" "$@"; }
 sum() { awk '{ s += $1 } END { printf "%.1f", s }'; }
