@@ -66,13 +66,14 @@ sum() { awk '{ s += $1 } END { printf "%.1f", s }'; }
 # CPU seconds the PostgreSQL server has used so far: the postmaster, its live processes, and
 # (through the postmaster's children's times) every backend that has exited.
 pg_cpu() {
-  local pm tck
+  local pm tck p stat
   pm=$(head -n 1 "$STACK/postgres/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
   tck=$(getconf CLK_TCK)
   for p in "$pm" $(pgrep -P "$pm"); do
-    # Fields after the command: utime stime cutime cstime are the 12th-15th.
-    sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }'
-  done | awk -v t="$tck" '{ s += $1 } END { printf "%.1f", s / t }'
+    # A backend may be gone by now: skip it (its time is in the postmaster's children's).
+    stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    echo "${stat##*) }"
+  done | awk -v t="$tck" '{ s += $12 + $13 + $14 + $15 } END { printf "%.1f", s / t }' # utime stime cutime cstime
 }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 # Samples the RSS (KiB) of the process GNU time ($1) runs, once a second, until it exits.
