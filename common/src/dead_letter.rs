@@ -159,6 +159,8 @@ impl<H: rdkafka::message::Headers> HeaderSource for H {
 
 #[cfg(test)]
 mod tests {
+    use rdkafka::message::Headers as _;
+
     use super::*;
 
     fn pairs(h: &OwnedHeaders) -> Vec<(String, String)> {

@@ -11,7 +11,8 @@
 //! - [`content`]: text fingerprints for content de-duplication. [`pseudonym`]: keyed pseudonyms.
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
 //! - [`telemetry`]: logging set-up.
-//! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`.
+//! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`; [`metrics_catalog`]: every
+//!   series with its HELP text, `build_info`, counters started at zero.
 //! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
 //! - [`backoff`]: the one retry schedule. [`dead_letter`]: the one dead-letter type and its headers.
 //! - [`shutdown`]: the one shutdown token, cancelled by SIGTERM / Ctrl-C.
@@ -23,6 +24,7 @@ pub mod envelope;
 pub mod filter;
 pub mod id;
 pub mod kafka;
+pub mod metrics_catalog;
 pub mod music;
 pub mod observe;
 pub mod pseudonym;

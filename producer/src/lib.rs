@@ -8,13 +8,15 @@
 //! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
 //!   the final flush.
 //! - [`summary`]: what a run did, printed at the end; the same figures go to `/metrics`.
-//! - [`topic`]: `topic create | describe | add-partitions`.
+//! - [`topic`]: `topic create | describe | add-partitions | exporter`; [`exporter`]: consumer-group
+//!   lag read from the brokers, served on `/metrics`.
 //! - `generate`: [`synthetic::write_lines`], the generator's output as a file.
 //! - [`x`]: the X API v2 sources (filtered stream, recent search).
 //!
 //! [`run`] takes the shutdown future as an argument, so tests can stop it like SIGTERM does.
 
 pub mod cli;
+pub mod exporter;
 pub mod sink;
 pub mod source;
 pub mod summary;
@@ -34,19 +36,11 @@ use crate::summary::Summary;
 
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
-    let done = match cli.command {
-        Some(Command::Topic(command)) => Some(topic::run(command).await),
-        Some(Command::Generate(args)) => Some(synthetic::write_lines(&args)),
-        None => None,
-    };
-    if let Some(result) = done {
-        return match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("{e:#}");
-                ExitCode::FAILURE
-            }
-        };
+    match cli.command {
+        // `topic exporter` runs until SIGTERM.
+        Some(Command::Topic(command)) => return exit_code(topic::run(command, shutdown).await),
+        Some(Command::Generate(args)) => return exit_code(synthetic::write_lines(&args)),
+        None => {}
     }
     match run(cli.produce, shutdown).await {
         Ok(summary) => {
@@ -58,6 +52,16 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
                 ExitCode::SUCCESS
             }
         }
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
             ExitCode::FAILURE
@@ -83,6 +87,7 @@ pub async fn run(
     if let Some(addr) = args.http_addr {
         // Ready once the topics are there and the producer exists.
         tweetpipe_common::observe::serve(addr, std::sync::Arc::new(|| true)).await?;
+        tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Producer);
     }
     let (tx, rx) = tokio::sync::mpsc::channel(args.channel_capacity);
     let stop = source::StopFlag::default();
