@@ -162,7 +162,6 @@ mod tests {
     use rdkafka::message::Headers as _;
 
     use super::*;
-    use rdkafka::message::Headers as _;
 
     fn pairs(h: &OwnedHeaders) -> Vec<(String, String)> {
         h.iter()

@@ -11,7 +11,7 @@
 //! - [`intake`]: polling batches from Kafka; holding (pausing) partitions while the database is away.
 //! - [`prepare`]: parse, filter and collapse one batch of messages into rows.
 //! - [`dedup`]: the bounded cache of recently stored ids.
-//! - [`db`]: connection, migrations, the batch upsert, the writer (retry / pause / isolate the
+//! - [`db`]: connection, migrations, the batch upsert (binary `COPY` or `UNNEST`), the writer (retry / pause / isolate the
 //!   bad record) and the one rule of which errors are worth retrying ([`db::errors`]).
 //! - [`offsets`]: where offsets are stored and committed — only after the database commit.
 //! - [`dead_letter`]: records the consumer cannot store go to `<topic>.dlq` with the reason.

@@ -11,4 +11,5 @@ mod quality;
 mod replay;
 mod scaling;
 mod secrets;
+mod write_paths;
 mod x_api;

@@ -1,5 +1,49 @@
 //! PostgreSQL: connecting (patiently at start-up), migrations, and the batch upsert.
+//!
+//! - [`upsert`]: the batch upsert's inputs and outputs, and which write path runs it; its
+//!   `UNNEST` path (rows as parallel array parameters).
+//! - [`copy_upsert`]: the binary `COPY` path (rows into a per-connection staging table).
+//! - [`counts`]: the hourly event counts. [`errors`]: which errors are worth retrying.
 
+/// The newer-wins rule, shared by both write paths (a macro, so that it can be `concat!`ed into
+/// their statements): a stored tweet takes a copy only when it carries newer data — a higher
+/// metric, a known metric where the stored one is unknown (NULL), or a username or date the
+/// stored copy lacked. `GREATEST` ignores NULL, so metrics never go backwards nor back to
+/// unknown.
+macro_rules! on_conflict_newer_wins {
+    () => {
+        "
+ON CONFLICT (id) DO UPDATE SET
+    author_id       = COALESCE(EXCLUDED.author_id, t.author_id),
+    username        = COALESCE(EXCLUDED.username, t.username),
+    created_at      = COALESCE(EXCLUDED.created_at, t.created_at),
+    text            = EXCLUDED.text,
+    retweet_count   = GREATEST(t.retweet_count, EXCLUDED.retweet_count),
+    like_count      = GREATEST(t.like_count, EXCLUDED.like_count),
+    reply_count     = GREATEST(t.reply_count, EXCLUDED.reply_count),
+    quote_count     = GREATEST(t.quote_count, EXCLUDED.quote_count),
+    location        = COALESCE(EXCLUDED.location, t.location),
+    lang            = COALESCE(EXCLUDED.lang, t.lang),
+    hashtags        = EXCLUDED.hashtags,
+    is_retweet      = EXCLUDED.is_retweet,
+    format          = EXCLUDED.format,
+    raw             = EXCLUDED.raw,
+    kafka_partition = EXCLUDED.kafka_partition,
+    kafka_offset    = EXCLUDED.kafka_offset,
+    content_hash    = EXCLUDED.content_hash,
+    matched_rule    = EXCLUDED.matched_rule,
+    updated_at      = now()
+WHERE COALESCE(EXCLUDED.retweet_count, -1) > COALESCE(t.retweet_count, -1)
+   OR COALESCE(EXCLUDED.like_count, -1)    > COALESCE(t.like_count, -1)
+   OR COALESCE(EXCLUDED.reply_count, -1)   > COALESCE(t.reply_count, -1)
+   OR COALESCE(EXCLUDED.quote_count, -1)   > COALESCE(t.quote_count, -1)
+   OR (t.username IS NULL AND EXCLUDED.username IS NOT NULL)
+   OR (t.created_at IS NULL AND EXCLUDED.created_at IS NOT NULL)
+"
+    };
+}
+
+pub mod copy_upsert;
 pub mod counts;
 pub mod errors;
 pub mod upsert;

@@ -1,9 +1,11 @@
-//! The batch upsert: one statement, one transaction per batch.
+//! The batch upsert: one transaction per batch, two interchangeable write paths.
 //!
-//! Rows are passed as parallel arrays and expanded with `UNNEST`, so a batch of any size is a
-//! single round trip. A stored tweet is updated only by a copy carrying newer data (a higher
-//! metric, or fields the stored copy lacked); metrics never go backwards. A re-delivered or
-//! replayed older copy therefore changes nothing.
+//! [`upsert`] is what the consumer calls; [`WRITE_PATH`] picks the path. Here, the `UNNEST`
+//! path: rows are passed as parallel arrays and expanded with `UNNEST`, so a batch of any size
+//! is a single statement. [`super::copy_upsert`] is the binary `COPY` path. Both apply the same
+//! newer-wins rule (`on_conflict_newer_wins!` in `db/mod.rs`): a stored tweet is updated only by
+//! a copy carrying newer data; metrics never go backwards; a re-delivered or replayed older copy
+//! changes nothing. The integration test `write_paths` checks that both leave identical tables.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -34,7 +36,8 @@ pub struct Outcome {
     pub content_duplicates: u64,
 }
 
-const UPSERT: &str = r#"
+const UPSERT: &str = concat!(
+    r#"
 INSERT INTO tweets AS t (
     id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
     quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, kafka_offset,
@@ -60,38 +63,41 @@ FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::timestamptz[], $5::text[], $
           kafka_offset, content_hash, matched_rule, tag_count)
 -- X deleted it: it never comes back.
 WHERE NOT EXISTS (SELECT 1 FROM deleted_tweets d WHERE d.id = u.id)
-ON CONFLICT (id) DO UPDATE SET
-    author_id       = COALESCE(EXCLUDED.author_id, t.author_id),
-    username        = COALESCE(EXCLUDED.username, t.username),
-    created_at      = COALESCE(EXCLUDED.created_at, t.created_at),
-    text            = EXCLUDED.text,
-    retweet_count   = GREATEST(t.retweet_count, EXCLUDED.retweet_count),
-    like_count      = GREATEST(t.like_count, EXCLUDED.like_count),
-    reply_count     = GREATEST(t.reply_count, EXCLUDED.reply_count),
-    quote_count     = GREATEST(t.quote_count, EXCLUDED.quote_count),
-    location        = COALESCE(EXCLUDED.location, t.location),
-    lang            = COALESCE(EXCLUDED.lang, t.lang),
-    hashtags        = EXCLUDED.hashtags,
-    is_retweet      = EXCLUDED.is_retweet,
-    format          = EXCLUDED.format,
-    raw             = EXCLUDED.raw,
-    kafka_partition = EXCLUDED.kafka_partition,
-    kafka_offset    = EXCLUDED.kafka_offset,
-    content_hash    = EXCLUDED.content_hash,
-    matched_rule    = EXCLUDED.matched_rule,
-    updated_at      = now()
-WHERE EXCLUDED.retweet_count > t.retweet_count
-   OR COALESCE(EXCLUDED.like_count, -1)  > COALESCE(t.like_count, -1)
-   OR COALESCE(EXCLUDED.reply_count, -1) > COALESCE(t.reply_count, -1)
-   OR COALESCE(EXCLUDED.quote_count, -1) > COALESCE(t.quote_count, -1)
-   OR (t.username IS NULL AND EXCLUDED.username IS NOT NULL)
-   OR (t.created_at IS NULL AND EXCLUDED.created_at IS NOT NULL)
-RETURNING (xmax = 0) AS inserted, (duplicate_of IS NOT NULL) AS linked
-"#;
+"#,
+    on_conflict_newer_wins!(),
+    "RETURNING (xmax = 0) AS inserted, (duplicate_of IS NOT NULL) AS linked
+"
+);
+
+/// How batches are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePath {
+    /// One `INSERT … SELECT FROM UNNEST($1, …)` with the rows as array parameters.
+    Unnest,
+    /// Binary `COPY` into a staging table, then one `INSERT … SELECT` from it.
+    Copy,
+}
+
+/// The path [`upsert`] takes.
+pub const WRITE_PATH: WritePath = WritePath::Copy;
 
 /// Upserts `rows` (ids must be unique within the batch) in one transaction. With
 /// `link_content`, new rows are linked to the earliest tweet with the same content.
 pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<Outcome, sqlx::Error> {
+    match WRITE_PATH {
+        WritePath::Unnest => unnest(pool, rows, link_content).await,
+        WritePath::Copy => super::copy_upsert::write(pool, rows, link_content).await,
+    }
+}
+
+/// A metric as the database sees it: `None` is unknown and stored as NULL. (Generic so that it
+/// reads a count whether the model holds it as `i64` or `Option<i64>`.)
+pub(crate) fn metric(value: impl Into<Option<i64>>) -> Option<i64> {
+    value.into()
+}
+
+/// The `UNNEST` path of [`upsert`].
+pub async fn unnest(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<Outcome, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Outcome::default());
     }
@@ -101,7 +107,7 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
     let mut usernames: Vec<Option<&str>> = Vec::with_capacity(n);
     let mut created: Vec<Option<DateTime<Utc>>> = Vec::with_capacity(n);
     let mut texts: Vec<&str> = Vec::with_capacity(n);
-    let mut retweets = Vec::with_capacity(n);
+    let mut retweets: Vec<Option<i64>> = Vec::with_capacity(n);
     let mut likes: Vec<Option<i64>> = Vec::with_capacity(n);
     let mut replies: Vec<Option<i64>> = Vec::with_capacity(n);
     let mut quotes: Vec<Option<i64>> = Vec::with_capacity(n);
@@ -124,7 +130,7 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
         usernames.push(t.username.as_deref());
         created.push(t.created_at);
         texts.push(&t.text);
-        retweets.push(t.retweet_count);
+        retweets.push(metric(t.retweet_count));
         likes.push(t.like_count);
         replies.push(t.reply_count);
         quotes.push(t.quote_count);

@@ -1,0 +1,302 @@
+//! The binary `COPY` write path: the same inputs, outputs and newer-wins rule as
+//! [`super::upsert::unnest`], but the rows travel as PostgreSQL's binary `COPY` format into a
+//! per-connection temporary staging table, and one `INSERT … SELECT … ON CONFLICT` moves them
+//! into `tweets`. Numbers and timestamps go as their binary values, text as its bytes, and no
+//! array parameters are built or parsed.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::upsert::{metric, Outcome, Row};
+
+/// Opens the transaction and makes sure this connection has its staging table (created once
+/// per connection; `ON COMMIT DELETE ROWS` empties it at every commit). Sent as one simple
+/// query, so it costs the round trip `BEGIN` costs anyway. The notice "already exists,
+/// skipping" is kept out of the logs.
+const BEGIN: &str = "BEGIN; SET LOCAL client_min_messages = warning; \
+    CREATE TEMP TABLE IF NOT EXISTS tweets_staging \
+    (LIKE tweets INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS";
+
+/// The columns [`encode`] writes, in its order.
+const COPY: &str = "COPY tweets_staging (id, author_id, username, created_at, text, retweet_count, \
+    like_count, reply_count, quote_count, location, lang, hashtags, is_retweet, format, raw, \
+    kafka_partition, kafka_offset, content_hash, matched_rule) FROM STDIN (FORMAT binary)";
+const FIELDS: i16 = 19;
+
+const MERGE: &str = concat!(
+    r#"
+WITH written AS (
+INSERT INTO tweets AS t (
+    id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
+    quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, kafka_offset,
+    content_hash, matched_rule, duplicate_of)
+SELECT s.id, s.author_id, s.username, s.created_at, s.text, s.retweet_count, s.like_count,
+       s.reply_count, s.quote_count, s.location, s.lang, s.hashtags, s.is_retweet, s.format,
+       s.raw, s.kafka_partition, s.kafka_offset, s.content_hash, s.matched_rule,
+       -- --dedup content: the earliest tweet with the same fingerprint, stored or in this batch.
+       CASE WHEN $1 THEN LEAST(
+           (SELECT min(o.id) FROM tweets o WHERE o.content_hash = s.content_hash AND o.id < s.id),
+           (SELECT min(b.id) FROM tweets_staging b WHERE b.content_hash = s.content_hash AND b.id < s.id)) END
+FROM tweets_staging s
+-- X deleted it: it never comes back.
+WHERE NOT EXISTS (SELECT 1 FROM deleted_tweets d WHERE d.id = s.id)"#,
+    on_conflict_newer_wins!(),
+    "RETURNING (xmax = 0) AS inserted, (duplicate_of IS NOT NULL) AS linked
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
+       count(*) FILTER (WHERE inserted AND linked)
+FROM written
+"
+);
+
+/// Upserts `rows` (ids must be unique within the batch) in one transaction through binary
+/// `COPY`. With `link_content`, new rows are linked to the earliest tweet with the same content.
+pub async fn write(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<Outcome, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Outcome::default());
+    }
+    // A field too large for the format is the record's fault: an encode error, which the
+    // caller isolates like any other refused record.
+    let data = encode(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut tx = pool.begin_with(BEGIN).await?;
+    let mut copy = tx.copy_in_raw(COPY).await?;
+    copy.send(data).await?;
+    copy.finish().await?;
+    let (inserted, updated, linked): (i64, i64, i64) =
+        sqlx::query_as(MERGE).bind(link_content).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok(Outcome { inserted: count(inserted), updated: count(updated), content_duplicates: count(linked) })
+}
+
+/// A value longer than a binary `COPY` field can hold (2 GiB).
+#[derive(Debug, thiserror::Error)]
+#[error("a field of tweet {id} is {len} bytes, more than PostgreSQL's COPY can take")]
+pub struct FieldTooLarge {
+    id: i64,
+    len: usize,
+}
+
+/// The rows in PostgreSQL's binary `COPY` format, in [`COPY`]'s column order.
+pub fn encode(rows: &[Row]) -> Result<Vec<u8>, FieldTooLarge> {
+    let size: usize = rows.iter().map(|r| r.raw.len() + r.tweet.text.len() + 256).sum();
+    let mut out = Encoder { buf: Vec::with_capacity(size + 32), id: 0 };
+    out.header();
+    for row in rows {
+        let t = &row.tweet;
+        out.id = t.id;
+        out.buf.extend_from_slice(&FIELDS.to_be_bytes());
+        out.int8(Some(t.id));
+        out.int8(t.author_id);
+        out.text(t.username.as_deref())?;
+        out.timestamptz(t.created_at);
+        out.text(Some(&t.text))?;
+        out.int8(metric(t.retweet_count));
+        out.int8(t.like_count);
+        out.int8(t.reply_count);
+        out.int8(t.quote_count);
+        out.text(t.location.as_deref())?;
+        out.text(t.lang.as_deref())?;
+        out.text_array(&t.hashtags)?;
+        out.bool(t.is_retweet);
+        out.text(Some(t.format.as_str()))?;
+        out.jsonb(&row.raw)?;
+        out.int4(row.partition);
+        out.int8(Some(row.offset));
+        out.int8(Some(row.content_hash));
+        out.text(row.matched_rule.as_deref())?;
+    }
+    // The trailer: a field count of -1.
+    out.buf.extend_from_slice(&(-1i16).to_be_bytes());
+    Ok(out.buf)
+}
+
+/// PostgreSQL's epoch (2000-01-01T00:00:00Z) in Unix microseconds.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+/// The `text` type's OID, for array headers.
+const TEXT_OID: i32 = 25;
+/// `jsonb`'s binary format: a version byte, then the JSON text.
+const JSONB_VERSION: u8 = 1;
+
+struct Encoder {
+    buf: Vec<u8>,
+    /// The tweet being encoded, for the error.
+    id: i64,
+}
+
+impl Encoder {
+    fn header(&mut self) {
+        self.buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        self.buf.extend_from_slice(&0i32.to_be_bytes()); // flags: no OIDs
+        self.buf.extend_from_slice(&0i32.to_be_bytes()); // no header extension
+    }
+
+    fn len(&self, len: usize) -> Result<i32, FieldTooLarge> {
+        i32::try_from(len).map_err(|_| FieldTooLarge { id: self.id, len })
+    }
+
+    fn null(&mut self) {
+        self.buf.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    fn int8(&mut self, v: Option<i64>) {
+        match v {
+            Some(v) => {
+                self.buf.extend_from_slice(&8i32.to_be_bytes());
+                self.buf.extend_from_slice(&v.to_be_bytes());
+            }
+            None => self.null(),
+        }
+    }
+
+    fn int4(&mut self, v: i32) {
+        self.buf.extend_from_slice(&4i32.to_be_bytes());
+        self.buf.extend_from_slice(&v.to_be_bytes());
+    }
+
+    fn bool(&mut self, v: bool) {
+        self.buf.extend_from_slice(&1i32.to_be_bytes());
+        self.buf.push(u8::from(v));
+    }
+
+    fn text(&mut self, v: Option<&str>) -> Result<(), FieldTooLarge> {
+        match v {
+            Some(v) => {
+                let len = self.len(v.len())?;
+                self.buf.extend_from_slice(&len.to_be_bytes());
+                self.buf.extend_from_slice(v.as_bytes());
+            }
+            None => self.null(),
+        }
+        Ok(())
+    }
+
+    /// Microseconds since PostgreSQL's epoch; out-of-range dates saturate to ±infinity.
+    fn timestamptz(&mut self, v: Option<DateTime<Utc>>) {
+        self.int8(v.map(|t| t.timestamp_micros().saturating_sub(PG_EPOCH_MICROS)));
+    }
+
+    fn jsonb(&mut self, json: &str) -> Result<(), FieldTooLarge> {
+        let len = self.len(json.len() + 1)?;
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.push(JSONB_VERSION);
+        self.buf.extend_from_slice(json.as_bytes());
+        Ok(())
+    }
+
+    /// A one-dimensional `text[]` without NULLs (an empty one has no dimension at all).
+    fn text_array(&mut self, items: &[String]) -> Result<(), FieldTooLarge> {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&0i32.to_be_bytes()); // the length, filled in below
+        let dims = i32::from(!items.is_empty());
+        self.buf.extend_from_slice(&dims.to_be_bytes());
+        self.buf.extend_from_slice(&0i32.to_be_bytes()); // has no NULLs
+        self.buf.extend_from_slice(&TEXT_OID.to_be_bytes());
+        if !items.is_empty() {
+            let count = self.len(items.len())?;
+            self.buf.extend_from_slice(&count.to_be_bytes());
+            self.buf.extend_from_slice(&1i32.to_be_bytes()); // lower bound
+            for item in items {
+                self.text(Some(item))?;
+            }
+        }
+        let len = self.len(self.buf.len() - at - 4)?;
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+    use tweetpipe_common::tweet::Tweet;
+    use tweetpipe_common::Format;
+
+    use super::*;
+
+    fn row() -> Row {
+        Row {
+            tweet: Tweet {
+                id: 1,
+                format: Format::V2,
+                author_id: None,
+                username: Some("a".into()),
+                created_at: Some(Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 1).unwrap()),
+                text: "hé".into(),
+                retweet_count: Default::default(),
+                like_count: Some(2),
+                reply_count: None,
+                quote_count: None,
+                location: None,
+                lang: Some("en".into()),
+                hashtags: vec!["x".into(), "yz".into()],
+                is_retweet: true,
+                retweeted_text: None,
+            },
+            raw: "{}".into(),
+            partition: 3,
+            offset: 4,
+            content_hash: -1,
+            matched_rule: None,
+        }
+    }
+
+    #[test]
+    fn encodes_the_binary_copy_format_byte_for_byte() {
+        let row = row();
+        // An unknown count is NULL; a model that still says 0 sends 0.
+        let retweets: &[u8] = match metric(row.tweet.retweet_count) {
+            None => &[255, 255, 255, 255],
+            Some(_) => &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0],
+        };
+        let mut want: Vec<u8> = Vec::new();
+        for part in [
+            &b"PGCOPY\n\xff\r\n\0"[..],
+            &[0, 0, 0, 0, 0, 0, 0, 0],                      // flags, header extension
+            &[0, 19],                                       // fields in the tuple
+            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1],          // id
+            &[255, 255, 255, 255],                          // author_id NULL
+            &[0, 0, 0, 1, b'a'],                            // username
+            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40], // created_at: 1 s after 2000-01-01
+            &[0, 0, 0, 3, b'h', 0xc3, 0xa9],                // text, UTF-8
+            retweets,
+            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2], // like_count
+            &[255, 255, 255, 255],                 // reply_count NULL
+            &[255, 255, 255, 255],                 // quote_count NULL
+            &[255, 255, 255, 255],                 // location NULL
+            &[0, 0, 0, 2, b'e', b'n'],             // lang
+            // hashtags: 31 bytes: 1 dimension, no NULLs, OID 25, 2 items from 1, "x", "yz"
+            &[0, 0, 0, 31, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 2, 0, 0, 0, 1],
+            &[0, 0, 0, 1, b'x', 0, 0, 0, 2, b'y', b'z'],
+            &[0, 0, 0, 1, 1],                                      // is_retweet
+            &[0, 0, 0, 2, b'v', b'2'],                             // format
+            &[0, 0, 0, 3, 1, b'{', b'}'],                          // raw: jsonb version 1, then the text
+            &[0, 0, 0, 4, 0, 0, 0, 3],                             // kafka_partition
+            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 4],                 // kafka_offset
+            &[0, 0, 0, 8, 255, 255, 255, 255, 255, 255, 255, 255], // content_hash -1
+            &[255, 255, 255, 255],                                 // matched_rule NULL
+            &[255, 255],                                           // trailer
+        ] {
+            want.extend_from_slice(part);
+        }
+        assert_eq!(encode(&[row]).expect("encodes"), want);
+    }
+
+    #[test]
+    fn an_empty_array_has_no_dimensions() {
+        let mut row = row();
+        row.tweet.hashtags.clear();
+        let bytes = encode(&[row]).expect("encodes");
+        let empty = [0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 1, 1];
+        assert!(bytes.windows(empty.len()).any(|w| w == empty), "no empty text[] followed by is_retweet");
+    }
+
+    #[test]
+    fn dates_before_2000_are_negative() {
+        let mut row = row();
+        row.tweet.created_at = Some(Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap());
+        let bytes = encode(&[row]).expect("encodes");
+        let minus_one_second = [0, 0, 0, 8, 255, 255, 255, 255, 255, 0xf0, 0xbd, 0xc0];
+        assert!(bytes.windows(12).any(|w| w == minus_one_second));
+    }
+}

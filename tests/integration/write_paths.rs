@@ -1,0 +1,188 @@
+//! The consumer's two write paths — `UNNEST` array parameters and binary `COPY` through a
+//! staging table — fed the same batches, leave identical tables and report identical outcomes:
+//! re-deliveries, older and newer copies, unknown (NULL) metrics, hashtags, unicode, large raw
+//! messages, content links and honoured deletions.
+
+use chrono::{TimeZone as _, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+use tweetpipe_common::tweet::Tweet;
+use tweetpipe_common::Format;
+use tweetpipe_consumer::db::upsert::{Outcome, Row};
+use tweetpipe_consumer::db::{self, copy_upsert, upsert};
+use tweetpipe_tests::TestContext;
+
+/// A tweet with the given counts. `retweets` goes through `Into`, so it reads the same whether
+/// the model holds the count as `i64` (unknown → 0) or `Option<i64>` (unknown → None).
+fn row(id: i64, retweets: Option<i64>, likes: Option<i64>, text: &str, offset: i64) -> Row {
+    let raw = json!({"data": {"id": id.to_string(), "text": text}, "includes": {"users": []}}).to_string();
+    Row {
+        tweet: Tweet {
+            id,
+            format: Format::V2,
+            author_id: Some(id * 10),
+            username: Some(format!("user{id}")),
+            created_at: Some(Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()),
+            text: text.to_owned(),
+            retweet_count: retweets.map_or_else(Default::default, Into::into),
+            like_count: likes,
+            reply_count: None,
+            quote_count: Some(1),
+            location: None,
+            lang: Some("en".into()),
+            hashtags: Vec::new(),
+            is_retweet: false,
+            retweeted_text: None,
+        },
+        raw,
+        partition: (id % 3) as i32,
+        offset,
+        content_hash: id,
+        matched_rule: None,
+    }
+}
+
+fn batches() -> Vec<(Vec<Row>, bool)> {
+    let mut first = vec![
+        row(1, Some(5), Some(10), "plain", 0),
+        row(2, None, None, "nothing known", 1),
+        row(3, Some(0), Some(0), "zero is known", 2),
+    ];
+    // Unicode everywhere, hashtags, an unset username and date, a flag rule.
+    let mut unicode = row(4, Some(1), None, "ｍｕｓｉｃ? 🎶 «ünïcödé» 日本語 \\ \" \t", 3);
+    unicode.tweet.hashtags =
+        vec!["日本".into(), "emoji🎶".into(), "a,b".into(), "q\"uote".into(), "NULL".into()];
+    unicode.tweet.username = None;
+    unicode.tweet.created_at = None;
+    unicode.tweet.location = Some("São Paulo".into());
+    unicode.matched_rule = Some("rule-ü".into());
+    first.push(unicode);
+    // A raw message far over PostgreSQL's TOAST threshold.
+    let mut large = row(5, Some(2), Some(2), "large", 4);
+    large.raw = json!({"data": {"id": "5", "text": "large", "padding": "x".repeat(300_000)}}).to_string();
+    first.push(large);
+    // Before 2000 and a retweet.
+    let mut old = row(6, Some(7), Some(7), "old", 5);
+    old.tweet.created_at = Some(Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 58).unwrap());
+    old.tweet.is_retweet = true;
+    first.push(old);
+    // A stored row X deleted (see `prepare`): never written.
+    first.push(row(99, Some(1), Some(1), "deleted", 6));
+
+    let second = vec![
+        row(1, Some(5), Some(10), "plain", 10), // re-delivery: nothing changes
+        row(3, Some(0), Some(0), "zero is known", 11), // re-delivery of zeros
+        row(6, Some(3), Some(1), "old, older copy", 12), // an older copy: lower counts lose
+        row(2, Some(4), Some(3), "now known", 13), // known beats unknown
+        {
+            // The username and date the stored copy lacked; unknown counts change nothing.
+            let mut r = row(4, None, None, "ｍｕｓｉｃ? 🎶 later", 14);
+            r.tweet.hashtags = vec!["後".into()];
+            r
+        },
+        row(7, Some(1), None, "new in the second batch", 15),
+        row(1000, Some(9), Some(9), "stored with NULL retweets before", 16),
+    ];
+
+    // --dedup content: 21 and 22 share 20's fingerprint (20 stored in this batch, 22 after 21).
+    let mut third = Vec::new();
+    for (id, offset) in [(20, 20), (21, 21), (22, 22)] {
+        let mut r = row(id, Some(1), Some(1), "same text", offset);
+        r.content_hash = 777;
+        third.push(r);
+    }
+    let mut later = row(23, None, None, "same text, later", 23);
+    later.content_hash = 777;
+    vec![(first, false), (second, false), (third, true), (vec![later], true)]
+}
+
+/// Migrations, one deletion, and a row stored with an unknown retweet count.
+async fn prepare(pool: &PgPool) {
+    db::migrate(pool).await.expect("migrate");
+    sqlx::query("INSERT INTO deleted_tweets (id) VALUES (99)").execute(pool).await.expect("deletion");
+    sqlx::query(
+        "INSERT INTO tweets (id, text, retweet_count, like_count, format, raw, kafka_partition, kafka_offset)
+         VALUES (1000, 'stored with NULL retweets before', NULL, 9, 'v2', '{}', 0, 0)",
+    )
+    .execute(pool)
+    .await
+    .expect("a row with an unknown count");
+}
+
+/// The table as text, ordered by id; `touched` says whether an update happened after insert.
+async fn table(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT (to_jsonb(t) - 'ingested_at' - 'updated_at'
+                 || jsonb_build_object('touched', updated_at > ingested_at))::text
+         FROM tweets t ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("table")
+}
+
+/// id, retweet_count, like_count, username, duplicate_of, updated after insert, raw's length.
+type Fact = (i64, Option<i64>, Option<i64>, Option<String>, Option<i64>, bool, i32);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unnest_and_copy_leave_identical_tables() {
+    let unnest = TestContext::new("paths_unnest").await.expect("context");
+    let copy = TestContext::new("paths_copy").await.expect("context");
+    prepare(&unnest.pool).await;
+    prepare(&copy.pool).await;
+
+    for (i, (rows, link)) in batches().into_iter().enumerate() {
+        let a: Outcome = upsert::unnest(&unnest.pool, &rows, link).await.expect("unnest write");
+        let b: Outcome = copy_upsert::write(&copy.pool, &rows, link).await.expect("copy write");
+        assert_eq!(a, b, "batch {i}: the two paths report different outcomes");
+        // Each path used one of its pool's connections; the tables must agree after every batch.
+        assert_eq!(table(&unnest.pool).await, table(&copy.pool).await, "after batch {i}");
+    }
+    // The same batches again: a replay changes nothing on either path.
+    for (rows, link) in batches() {
+        let a = upsert::unnest(&unnest.pool, &rows, link).await.expect("unnest replay");
+        let b = copy_upsert::write(&copy.pool, &rows, link).await.expect("copy replay");
+        assert_eq!(a, b);
+        assert_eq!((a.inserted, a.updated), (0, 0), "a replay wrote something");
+    }
+    let rows = table(&copy.pool).await;
+    assert_eq!(rows, table(&unnest.pool).await);
+
+    // And what the rows say, so that agreeing on a wrong table would fail too.
+    let facts: Vec<Fact> = sqlx::query_as(
+        "SELECT id, retweet_count, like_count, username, duplicate_of, updated_at > ingested_at,
+                octet_length(raw::text)
+         FROM tweets ORDER BY id",
+    )
+    .fetch_all(&copy.pool)
+    .await
+    .expect("facts");
+    let by_id = |id: i64| facts.iter().find(|f| f.0 == id).unwrap_or_else(|| panic!("tweet {id} missing"));
+    assert!(facts.iter().all(|f| f.0 != 99), "a deleted tweet came back");
+    assert_eq!((by_id(1).1, by_id(1).2, by_id(1).5), (Some(5), Some(10), false), "a re-delivery updated 1");
+    assert_eq!((by_id(3).1, by_id(3).2), (Some(0), Some(0)), "a known zero is kept");
+    assert_eq!((by_id(6).1, by_id(6).2, by_id(6).5), (Some(7), Some(7), false), "an older copy won");
+    assert_eq!((by_id(2).1, by_id(2).2), (Some(4), Some(3)), "known counts did not replace unknown");
+    assert_eq!(by_id(4).3.as_deref(), Some("user4"), "the missing username was not filled in");
+    assert_eq!(by_id(1000).1, Some(9), "a known retweet count did not replace NULL");
+    assert_eq!(by_id(2).2, Some(3));
+    assert!(by_id(5).6 > 300_000, "the large raw message was cut");
+    assert_eq!(
+        [by_id(20).4, by_id(21).4, by_id(22).4, by_id(23).4],
+        [None, Some(20), Some(20), Some(20)],
+        "content links"
+    );
+    let tags: Vec<String> = sqlx::query_scalar("SELECT unnest(hashtags) FROM tweets WHERE id = 4")
+        .fetch_all(&copy.pool)
+        .await
+        .expect("tags");
+    assert_eq!(tags, ["後"]);
+    let unknown: Option<i64> = sqlx::query_scalar("SELECT like_count FROM tweets WHERE id = 7")
+        .fetch_one(&copy.pool)
+        .await
+        .expect("7");
+    assert_eq!(unknown, None, "an unknown count was stored as a number");
+
+    unnest.cleanup().await;
+    copy.cleanup().await;
+}
