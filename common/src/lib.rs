@@ -10,15 +10,19 @@
 //! - [`music`]: the rule that drops music tweets; [`filter`]: named filter rules built on it.
 //! - [`content`]: text fingerprints for content de-duplication. [`pseudonym`]: keyed pseudonyms.
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
+//!   [`kafka_preflight`]: the start-up check that tells a wrong password or CA from an outage.
+//! - [`exit`]: exit codes (78 configuration, 69 unavailable) and the error class behind them.
 //! - [`telemetry`]: logging set-up. [`shutdown`]: the SIGTERM / Ctrl-C future.
 //! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`.
 //! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
 
 pub mod content;
 pub mod envelope;
+pub mod exit;
 pub mod filter;
 pub mod id;
 pub mod kafka;
+pub mod kafka_preflight;
 pub mod music;
 pub mod observe;
 pub mod pseudonym;

@@ -18,12 +18,18 @@ where
     loop {
         match step().await {
             Ok(v) => return Ok(v),
+            // A wrong setting does not fix itself: no point waiting for it.
+            Err(e) if crate::exit::class_of(&e) == Some(crate::exit::Class::Config) => return Err(e),
             Err(e) if Instant::now() + delay < deadline => {
                 tracing::warn!(error = %format!("{e:#}"), retry_in_ms = delay.as_millis() as u64, "{what}: not possible yet");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
             }
-            Err(e) => return Err(e.context(format!("{what}: gave up after {STARTUP_PATIENCE:?}"))),
+            Err(e) => {
+                return Err(crate::exit::Classified::unavailable(format!(
+                    "{what}: gave up after {STARTUP_PATIENCE:?}: {e:#}"
+                )))
+            }
         }
     }
 }

@@ -31,6 +31,8 @@ pub mod summary;
 use std::future::Future;
 use std::process::ExitCode;
 
+use tweetpipe_common::{exit, kafka_preflight};
+
 use crate::cli::{Cli, Command};
 
 /// `tweetpipe-consumer stats`.
@@ -56,6 +58,21 @@ async fn print_stats(args: &cli::StatsArgs) -> anyhow::Result<()> {
 
 /// Runs the command line and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+    // Kafka's settings are checked before anything else: a wrong password or CA ends the
+    // process in seconds (exit 78) instead of leaving librdkafka retrying it forever.
+    let kafka = match &cli.command {
+        Command::Run(args) => Some(&args.kafka),
+        Command::Replay(args) => Some(&args.kafka),
+        Command::Migrate(_) | Command::Stats(_) => None,
+    };
+    let mut shutdown = Box::pin(shutdown);
+    if let Some(kafka) = kafka {
+        match kafka_preflight::check(kafka, &mut shutdown).await {
+            Ok(true) => {}
+            Ok(false) => return ExitCode::SUCCESS,
+            Err(e) => return exit::report(&e),
+        }
+    }
     let result = match cli.command {
         Command::Run(args) => pipeline::run(args, shutdown).await.map(|summary| println!("{summary}")),
         Command::Migrate(args) => db::migrate_only(&args).await,
@@ -64,9 +81,6 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => exit::report(&e),
     }
 }

@@ -28,12 +28,32 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use tweetpipe_common::kafka::{dlq_topic, ensure_topics, TopicSpec};
 use tweetpipe_common::retry::retry_startup;
+use tweetpipe_common::{exit, kafka_preflight};
 
-use crate::cli::{Cli, Command, ProduceArgs};
+use crate::cli::{AddPartitionsArgs, Cli, Command, ProduceArgs, TopicCommand, TopicCreateArgs};
 use crate::summary::Summary;
 
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+    // Kafka's settings are checked before anything else: a wrong password or CA ends the
+    // process in seconds (exit 78) instead of leaving librdkafka retrying it forever.
+    let kafka = match &cli.command {
+        Some(Command::Topic(
+            TopicCommand::Create(TopicCreateArgs { topic: args, .. })
+            | TopicCommand::AddPartitions(AddPartitionsArgs { topic: args, .. }),
+        )) => Some(&args.kafka),
+        Some(Command::Topic(TopicCommand::Describe(args))) => Some(&args.kafka),
+        Some(Command::Generate(_)) => None,
+        None => Some(&cli.produce.kafka),
+    };
+    let mut shutdown = Box::pin(shutdown);
+    if let Some(kafka) = kafka {
+        match kafka_preflight::check(kafka, &mut shutdown).await {
+            Ok(true) => {}
+            Ok(false) => return ExitCode::SUCCESS,
+            Err(e) => return exit::report(&e),
+        }
+    }
     let done = match cli.command {
         Some(Command::Topic(command)) => Some(topic::run(command).await),
         Some(Command::Generate(args)) => Some(synthetic::write_lines(&args)),
@@ -42,10 +62,7 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
     if let Some(result) = done {
         return match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("{e:#}");
-                ExitCode::FAILURE
-            }
+            Err(e) => exit::report(&e),
         };
     }
     match run(cli.produce, shutdown).await {
@@ -58,10 +75,7 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
                 ExitCode::SUCCESS
             }
         }
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => exit::report(&e),
     }
 }
 

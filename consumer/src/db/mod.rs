@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use secrecy::ExposeSecret as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, PgPool};
+use tweetpipe_common::exit::Classified;
 use tweetpipe_common::redact::redact_url;
 
 use crate::cli::DatabaseArgs;
@@ -42,10 +43,20 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<PgPool> {
                 tracing::info!(database = %shown, "connected to PostgreSQL");
                 return Ok(pool);
             }
+            Err(e) if errors::config_problem(&e).is_some() => {
+                let problem = errors::config_problem(&e).unwrap_or_default();
+                return Err(Classified::config(format!("cannot connect to {shown}: {problem}")));
+            }
             Err(e) if Instant::now() + delay < deadline && errors::is_transient(&e) => {
                 tracing::warn!(database = %shown, error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable yet");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(e) if errors::is_transient(&e) => {
+                return Err(Classified::unavailable(format!(
+                    "database {shown} not reachable after {}s: {e}",
+                    args.db_connect_timeout_secs
+                )))
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot connect to {shown}"))),
         }
