@@ -71,7 +71,9 @@ mod tests {
 
     #[test]
     fn the_class_survives_context() {
-        let e = Err::<(), _>(Classified::config("authentication failed")).context("connecting").unwrap_err();
+        let e = Err::<(), _>(Classified::config("authentication failed"))
+            .context("connecting")
+            .expect_err("an error");
         assert_eq!(class_of(&e), Some(Class::Config));
         assert_eq!(format!("{e:#}"), "connecting: authentication failed");
         let e = Classified::unavailable("no broker answered");

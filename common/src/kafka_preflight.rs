@@ -30,7 +30,10 @@ const MISMATCHES_BEFORE_FATAL: u32 = 3;
 /// What the error callback saw.
 #[derive(Default)]
 struct Seen {
-    fatal: Option<String>,
+    /// A wrong password or an untrusted certificate: fatal at once.
+    credentials: Option<String>,
+    /// Repeated protocol mismatches: fatal unless a broker answers all the same.
+    protocol: Option<String>,
     mismatches: u32,
     last: Option<String>,
 }
@@ -53,9 +56,8 @@ pub fn config_fault(code: Option<RDKafkaErrorCode>, reason: &str) -> Option<&'st
         _ if lower.contains("certificate verify failed") => {
             Some("TLS certificate verify failed (check KAFKA_SSL_CA_LOCATION and the broker's certificate)")
         }
-        Some(RDKafkaErrorCode::SSL) => {
-            Some("TLS handshake failed (does the listener speak TLS? check KAFKA_SECURITY_PROTOCOL)")
-        }
+        // Other TLS failures (a reset during the handshake) can be a broker going away: they
+        // count as protocol mismatches, fatal only when repeated.
         _ => None,
     }
 }
@@ -67,7 +69,8 @@ fn is_protocol_mismatch(reason: &str) -> bool {
     if reason.contains("incorrect security.protocol") || reason.contains("wrong version number") {
         return true;
     }
-    let closed = ["closed by peer", "SSL transport error", "Broken pipe", "Connection reset"];
+    let closed =
+        ["closed by peer", "SSL transport error", "SSL handshake failed", "Broken pipe", "reset by peer"];
     if !closed.iter().any(|c| reason.contains(c)) {
         return false;
     }
@@ -79,16 +82,14 @@ fn is_protocol_mismatch(reason: &str) -> bool {
 impl Probe {
     fn saw(&self, code: Option<RDKafkaErrorCode>, reason: &str) {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.fatal.is_none() {
-            if let Some(what) = config_fault(code, reason) {
-                seen.fatal = Some(format!("{what}: {reason}"));
-            } else if is_protocol_mismatch(reason) {
-                seen.mismatches += 1;
-                if seen.mismatches >= MISMATCHES_BEFORE_FATAL {
-                    seen.fatal = Some(format!(
-                        "the brokers close every connection at once: they expect another security protocol (check KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_MECHANISM): {reason}"
-                    ));
-                }
+        if let Some(what) = config_fault(code, reason) {
+            seen.credentials.get_or_insert_with(|| format!("{what}: {reason}"));
+        } else if is_protocol_mismatch(reason) {
+            seen.mismatches += 1;
+            if seen.mismatches >= MISMATCHES_BEFORE_FATAL && seen.protocol.is_none() {
+                seen.protocol = Some(format!(
+                    "the brokers close every connection at once: they expect another security protocol (check KAFKA_SECURITY_PROTOCOL and KAFKA_SASL_MECHANISM): {reason}"
+                ));
             }
         }
         seen.last = Some(reason.to_owned());
@@ -160,12 +161,17 @@ pub fn check_with(config: ClientConfig, patience: Duration, stop: &AtomicBool) -
         let fetched = client.client().fetch_metadata(None, Duration::from_secs(2));
         client.poll(Duration::from_millis(100));
         let seen = client.context().seen.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(fatal) = &seen.fatal {
+        if let Some(fatal) = &seen.credentials {
             return Err(Classified::config(format!("Kafka: {fatal}")));
         }
         match fetched {
+            // A broker answered with these settings: connections closed elsewhere were brokers
+            // going away, not a wrong protocol.
             Ok(metadata) if !metadata.brokers().is_empty() => return Ok(()),
             result => {
+                if let Some(fatal) = &seen.protocol {
+                    return Err(Classified::config(format!("Kafka: {fatal}")));
+                }
                 let why = seen.last.clone().or_else(|| result.err().map(|e| e.to_string()));
                 let why = why.unwrap_or_else(|| "no broker in the metadata".to_owned());
                 if Instant::now() >= deadline {

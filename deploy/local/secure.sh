@@ -346,7 +346,14 @@ secure_main() {
       local dir
       dir=$(node_dir "$(secure_node_arg "$target")")
       pid_alive "$dir/kafka.pid" || die "$target is not running"
-      kill -KILL "$(cat "$dir/kafka.pid")"
+      local pid deadline=$((SECONDS + 30))
+      pid=$(cat "$dir/kafka.pid")
+      kill -KILL "$pid"
+      # Gone, and its port closed, before we return: a dying broker still resets connections.
+      while kill -0 "$pid" 2>/dev/null || port_open "$(secure_port "$SECURE_KAFKA_PORT" "${target#kafka-}")"; do
+        [ $SECONDS -lt $deadline ] || die "$target did not die"
+        sleep 0.1
+      done
       ;;
   esac
 }

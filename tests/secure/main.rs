@@ -206,12 +206,21 @@ async fn s3_two_brokers_down_the_producer_waits_and_loses_nothing() {
         std::fs::read_to_string(&log).is_ok_and(|l| l.contains("all input read; flushing"))
     })
     .await;
+    // …and keeps trying the brokers that are away.
+    let away = env.get("KAFKA_BOOTSTRAP_SERVERS").split(',').nth(1).expect("three brokers").to_owned();
+    wait_until(LIMIT, "the producer retrying a broker that is down", || async {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let after = text.split("all input read; flushing").nth(1).unwrap_or_default();
+        after.lines().any(|l| l.contains(&format!("{away}/")) && l.contains("Connection refused"))
+    })
+    .await;
     assert!(producer.try_wait().expect("status").is_none(), "the producer must not finish with one broker");
     // Partitions whose leader is down cannot be asked; those that can have acknowledged nothing.
     if let Ok(stored) = ctx.env.message_count(&ctx.topic) {
         assert_eq!(stored, 0, "nothing is acknowledged below min.insync.replicas");
     }
 
+    assert!(producer.try_wait().expect("status").is_none(), "still waiting when a broker returns");
     stack_secure("up", Some("kafka-2"));
     let produced = summary(&wait_output(producer, LIMIT));
     assert_eq!((count(&produced, "tweets"), count(&produced, "failed")), (args.count, 0));
