@@ -175,10 +175,22 @@ secure_kafka_start() {
 }
 
 secure_kafka_wait() {
-  local n=$1 dir deadline=$((SECONDS + READY_TIMEOUT))
+  local n=$1 dir deadline=$((SECONDS + READY_TIMEOUT)) retries=3
   dir=$(node_dir "$n")
   until secure_kafka_running "$n" && grep -q 'Kafka Server started' "$dir/kafka.log"; do
-    pid_alive "$dir/kafka.pid" || { tail -n 30 "$dir/kafka.log" >&2; die "secure kafka-$n exited during start-up"; }
+    if ! pid_alive "$dir/kafka.pid"; then
+      # A port in the ephemeral range can be held for a moment by some client's outgoing
+      # connection right after a kill: try again rather than fail the restart.
+      if [ "$retries" -gt 0 ] && grep -q 'Address already in use' "$dir/kafka.log"; then
+        retries=$((retries - 1))
+        log "secure kafka-$n: a port was busy; starting again"
+        sleep 2
+        secure_kafka_start "$n" || true
+        continue
+      fi
+      tail -n 30 "$dir/kafka.log" >&2
+      die "secure kafka-$n exited during start-up"
+    fi
     [ $SECONDS -lt $deadline ] || { tail -n 30 "$dir/kafka.log" >&2; die "secure kafka-$n not ready after ${READY_TIMEOUT}s"; }
     sleep 0.5
   done
