@@ -12,17 +12,23 @@
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
 //!   [`kafka_preflight`]: the start-up check that tells a wrong password or CA from an outage.
 //! - [`exit`]: exit codes (78 configuration, 69 unavailable) and the error class behind them.
-//! - [`telemetry`]: logging set-up. [`shutdown`]: the SIGTERM / Ctrl-C future.
-//! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`.
+//! - [`telemetry`]: logging set-up.
+//! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`; [`metrics_catalog`]: every
+//!   series with its HELP text, `build_info`, counters started at zero.
 //! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
+//! - [`backoff`]: the one retry schedule. [`dead_letter`]: the one dead-letter type and its headers.
+//! - [`shutdown`]: the one shutdown token, cancelled by SIGTERM / Ctrl-C.
 
+pub mod backoff;
 pub mod content;
+pub mod dead_letter;
 pub mod envelope;
 pub mod exit;
 pub mod filter;
 pub mod id;
 pub mod kafka;
 pub mod kafka_preflight;
+pub mod metrics_catalog;
 pub mod music;
 pub mod observe;
 pub mod pseudonym;

@@ -1,10 +1,28 @@
-//! The shutdown signal both binaries wait on.
+//! The one shutdown token. `main` creates it from SIGTERM / Ctrl-C ([`on_signal`]) and passes
+//! it down; every loop that waits (reading input, retrying, polling) selects on
+//! [`Shutdown::cancelled`], so a signal ends every state. Tests cancel it by hand, as SIGTERM
+//! would.
 
 use std::future::Future;
 
+/// Cancelled once, observed everywhere; clones share the state.
+pub type Shutdown = tokio_util::sync::CancellationToken;
+
 /// Registers for Ctrl-C and SIGTERM (what Kubernetes sends before the grace period runs out)
-/// right away, and returns a future that completes on the first of them. Call it first thing in
+/// right away and returns a token cancelled on the first of them. Call it first thing in
 /// `main`: a signal that arrives before registration kills the process the default way.
+pub fn on_signal() -> Shutdown {
+    let token = Shutdown::new();
+    let signal = shutdown_signal();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        signal.await;
+        cancel.cancel();
+    });
+    token
+}
+
+/// The signal itself, as a future: registered when called, completes on the first signal.
 pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {

@@ -93,11 +93,14 @@ pub async fn run(
     // Broker defaults (-1) for a dead-letter topic nobody created yet.
     let dlq = [dead.topic()];
     let spec = TopicSpec { partitions: -1, replication: -1 };
-    retry_startup("creating the dead-letter topic", || ensure_topics(&args.kafka, &dlq, spec)).await?;
+    retry_startup("creating the dead-letter topic", &tweetpipe_common::shutdown::Shutdown::new(), || {
+        ensure_topics(&args.kafka, &dlq, spec)
+    })
+    .await?;
 
     if let Some(StartAt::Datetime(t)) = &args.from {
         let (kafka, topic, group, target) = (&args.kafka, &args.topic, &args.group, Target::Datetime(*t));
-        retry_startup("seeding the group's start", || async {
+        retry_startup("seeding the group's start", &tweetpipe_common::shutdown::Shutdown::new(), || async {
             tokio::task::block_in_place(|| replay::seed(kafka, topic, group, &target))
         })
         .await?;
@@ -111,6 +114,7 @@ pub async fn run(
             !pool.is_closed() && pool.size() > 0 && !crate::group::snapshot(&assignment).partitions.is_empty()
         });
         tweetpipe_common::observe::serve(addr, ready).await?;
+        tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Consumer);
     }
     let consumer: StreamConsumer<GroupContext> = args
         .kafka
@@ -141,9 +145,11 @@ pub async fn run(
 
     let end = match args.exit_at_end {
         true => Some(
-            retry_startup("reading the topic's end", || async {
-                tokio::task::block_in_place(|| EndOfTopic::capture(&consumer, &args.topic))
-            })
+            retry_startup(
+                "reading the topic's end",
+                &tweetpipe_common::shutdown::Shutdown::new(),
+                || async { tokio::task::block_in_place(|| EndOfTopic::capture(&consumer, &args.topic)) },
+            )
             .await?,
         ),
         false => None,
@@ -354,6 +360,7 @@ impl Pipeline {
             // the batch is read again after restart.
             return Ok(false);
         };
+        metrics::histogram!("tweetpipe_db_commit_seconds").record(started.elapsed().as_secs_f64());
         for r in &prepared.rejected {
             tracing::warn!(partition = messages[r.index].partition(), offset = messages[r.index].offset(), class = r.class, reason = %r.message, "dead-lettering record");
             self.dead.send(&messages[r.index], r.class, &r.message).await;
@@ -497,6 +504,7 @@ impl Pipeline {
                 }
             }
             let kind = if is_transient(&e) { "transient" } else { "unexpected" };
+            metrics::counter!("tweetpipe_db_retries_total", "kind" => kind).increment(1);
             tracing::error!(error = %e, kind, retry_in_ms = delay.as_millis() as u64, "database write failed; partitions paused, retrying (offsets not committed)");
             paused = true;
             self.pause_and_poll(jitter(delay)).await;
@@ -512,6 +520,7 @@ impl Pipeline {
     async fn pause_and_poll(&mut self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         let mut stop = self.stop.clone();
+        metrics::gauge!("tweetpipe_consumer_paused").set(1.0);
         loop {
             // Re-pause each round: a rebalance may have assigned new, unpaused partitions.
             let a = snapshot(&self.assignment);
@@ -533,6 +542,7 @@ impl Pipeline {
     }
 
     fn resume(&self) {
+        metrics::gauge!("tweetpipe_consumer_paused").set(0.0);
         let a = snapshot(&self.assignment);
         if let Err(e) = self.consumer.resume(&self.tpl(&a)) {
             tracing::warn!(error = %e, "resume failed");

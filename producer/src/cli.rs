@@ -29,6 +29,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at start-up: the size of a variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Create, describe and grow the topic (partitions bound how many consumers can work).
     #[command(subcommand)]
@@ -56,6 +58,8 @@ pub enum TopicCommand {
     Describe(TopicArgs),
     /// Grow the topic to N partitions (Kafka cannot shrink a topic).
     AddPartitions(AddPartitionsArgs),
+    /// Serve /metrics with each consumer group's lag, read from the brokers (runs until SIGTERM).
+    Exporter(crate::exporter::ExporterArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,13 +8,15 @@
 //! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
 //!   the final flush.
 //! - [`summary`]: what a run did, printed at the end; the same figures go to `/metrics`.
-//! - [`topic`]: `topic create | describe | add-partitions`.
+//! - [`topic`]: `topic create | describe | add-partitions | exporter`; [`exporter`]: consumer-group
+//!   lag read from the brokers, served on `/metrics`.
 //! - `generate`: [`synthetic::write_lines`], the generator's output as a file.
 //! - [`x`]: the X API v2 sources (filtered stream, recent search).
 //!
 //! [`run`] takes the shutdown future as an argument, so tests can stop it like SIGTERM does.
 
 pub mod cli;
+pub mod exporter;
 pub mod sink;
 pub mod source;
 pub mod summary;
@@ -36,14 +38,15 @@ use crate::summary::Summary;
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
     // Kafka's settings are checked before anything else: a wrong password or CA ends the
-    // process in seconds (exit 78) instead of leaving librdkafka retrying it forever.
+    // process in seconds (exit 78) instead of leaving librdkafka retrying it forever. The lag
+    // exporter is left out: it serves /metrics whether the brokers answer or not.
     let kafka = match &cli.command {
         Some(Command::Topic(
             TopicCommand::Create(TopicCreateArgs { topic: args, .. })
             | TopicCommand::AddPartitions(AddPartitionsArgs { topic: args, .. }),
         )) => Some(&args.kafka),
         Some(Command::Topic(TopicCommand::Describe(args))) => Some(&args.kafka),
-        Some(Command::Generate(_)) => None,
+        Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_)) => None,
         None => Some(&cli.produce.kafka),
     };
     let mut shutdown = Box::pin(shutdown);
@@ -54,16 +57,11 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
             Err(e) => return exit::report(&e),
         }
     }
-    let done = match cli.command {
-        Some(Command::Topic(command)) => Some(topic::run(command).await),
-        Some(Command::Generate(args)) => Some(synthetic::write_lines(&args)),
-        None => None,
-    };
-    if let Some(result) = done {
-        return match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => exit::report(&e),
-        };
+    match cli.command {
+        // `topic exporter` runs until SIGTERM.
+        Some(Command::Topic(command)) => return exit_code(topic::run(command, shutdown).await),
+        Some(Command::Generate(args)) => return exit_code(synthetic::write_lines(&args)),
+        None => {}
     }
     match run(cli.produce, shutdown).await {
         Ok(summary) => {
@@ -79,6 +77,13 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
     }
 }
 
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::report(&e),
+    }
+}
+
 /// Produces every source in order until they end or `shutdown` completes, then flushes.
 pub async fn run(
     args: ProduceArgs,
@@ -88,12 +93,16 @@ pub async fn run(
     if args.create_topics {
         let spec = TopicSpec { partitions: args.partitions, replication: args.replication_factor };
         let topics = [args.topic.as_str(), dlq.as_str()];
-        retry_startup("creating topics", || ensure_topics(&args.kafka, &topics, spec)).await?;
+        retry_startup("creating topics", &tweetpipe_common::shutdown::Shutdown::new(), || {
+            ensure_topics(&args.kafka, &topics, spec)
+        })
+        .await?;
     }
     let sink = sink::KafkaSink::new(&args, &dlq).context("creating the Kafka producer")?;
     if let Some(addr) = args.http_addr {
         // Ready once the topics are there and the producer exists.
         tweetpipe_common::observe::serve(addr, std::sync::Arc::new(|| true)).await?;
+        tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Producer);
     }
     let (tx, rx) = tokio::sync::mpsc::channel(args.channel_capacity);
     let stop = source::StopFlag::default();

@@ -1,7 +1,8 @@
 //! `tweetpipe-producer topic create | describe | add-partitions`: the one place where the topic
-//! is administered.
+//! is administered. `topic exporter` lives in [`crate::exporter`].
 
 use std::fmt::Write as _;
+use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -16,8 +17,12 @@ use crate::cli::{AddPartitionsArgs, TopicCommand, TopicCreateArgs};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(command: TopicCommand) -> anyhow::Result<()> {
+pub async fn run(
+    command: TopicCommand,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     match command {
+        TopicCommand::Exporter(args) => crate::exporter::run(args, shutdown).await,
         TopicCommand::Create(args) => create(&args).await,
         TopicCommand::Describe(args) => {
             let text = tokio::task::block_in_place(|| describe(&args.kafka, &args.topic))?;

@@ -1,9 +1,11 @@
 //! Integration tests against the real stack: one binary, one module per concern.
 
+mod consumer_state;
 mod corpus;
 mod dead_letters;
 mod observe;
 mod pipeline;
+mod prometheus;
 mod quality;
 mod replay;
 mod scaling;

@@ -1,0 +1,131 @@
+//! The one retry schedule: every loop in tweetpipe that waits and tries again (start-up,
+//! database connect and writes, dead-letter sends, the X reconnect schedule) takes its delays
+//! from a [`Backoff`], and waits through [`Backoff::wait`], which a shutdown interrupts.
+//!
+//! Delays grow exponentially from `first` to `cap`. With jitter (the default) each delay is
+//! drawn from [d/2, d], so that many pods retrying the same outage spread out instead of
+//! arriving together.
+
+use std::hash::{BuildHasher as _, Hasher as _};
+use std::time::Duration;
+
+use crate::shutdown::Shutdown;
+
+/// A capped exponential schedule with optional jitter. Cheap to clone; each clone keeps its own
+/// attempt count.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    first: Duration,
+    cap: Duration,
+    factor: u32,
+    jitter: bool,
+    attempt: u32,
+    rng: u64,
+}
+
+impl Backoff {
+    /// Doubles from `first` up to `cap`, with jitter.
+    pub fn new(first: Duration, cap: Duration) -> Self {
+        Self { first, cap: cap.max(first), factor: 2, jitter: true, attempt: 0, rng: seed() }
+    }
+
+    /// A schedule that grows by `factor` instead of 2 (1 gives constant delays).
+    pub fn factor(mut self, factor: u32) -> Self {
+        self.factor = factor.max(1);
+        self
+    }
+
+    /// Exact delays, no jitter (schedules a remote service prescribes, and tests).
+    pub fn without_jitter(mut self) -> Self {
+        self.jitter = false;
+        self
+    }
+
+    /// How many delays were handed out since the last [`Backoff::reset`].
+    pub fn attempts(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The wait before the next attempt.
+    pub fn next_delay(&mut self) -> Duration {
+        let growth = self.factor.saturating_pow(self.attempt.min(30));
+        self.attempt = self.attempt.saturating_add(1);
+        let full = self.first.saturating_mul(growth).min(self.cap);
+        if !self.jitter {
+            return full;
+        }
+        let fraction = 0.5 + 0.5 * (self.next_random() as f64 / u64::MAX as f64);
+        full.mul_f64(fraction)
+    }
+
+    /// A success: the next failure starts the schedule from `first` again.
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    /// Sleeps the next delay, or less if `shutdown` fires first. Returns `false` when it was
+    /// interrupted, so retry loops end on SIGTERM instead of finishing their sleep.
+    pub async fn wait(&mut self, shutdown: &Shutdown) -> bool {
+        let delay = self.next_delay();
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = shutdown.cancelled() => false,
+        }
+    }
+
+    // xorshift64*: jitter needs spread, not cryptographic quality.
+    fn next_random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+fn seed() -> u64 {
+    // RandomState is seeded per process by the OS: different pods draw different jitter.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x9E37_79B9_7F4A_7C15);
+    h.finish() | 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_up_to_the_cap_without_jitter() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(1)).without_jitter();
+        let got: Vec<u128> = (0..6).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(got, [100, 200, 400, 800, 1000, 1000]);
+        b.reset();
+        assert_eq!(b.next_delay(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn jitter_stays_within_half_and_full() {
+        let mut b = Backoff::new(Duration::from_millis(1000), Duration::from_millis(1000));
+        let delays: Vec<Duration> = (0..200).map(|_| b.next_delay()).collect();
+        assert!(delays.iter().all(|d| *d >= Duration::from_millis(500) && *d <= Duration::from_millis(1000)));
+        let distinct: std::collections::HashSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 100, "jitter should spread the delays");
+    }
+
+    #[test]
+    fn a_factor_of_one_is_constant() {
+        let mut b =
+            Backoff::new(Duration::from_millis(250), Duration::from_secs(16)).factor(1).without_jitter();
+        assert!((0..5).all(|_| b.next_delay() == Duration::from_millis(250)));
+        assert_eq!(b.attempts(), 5);
+    }
+
+    #[tokio::test]
+    async fn shutdown_interrupts_the_wait() {
+        let shutdown = Shutdown::new();
+        shutdown.cancel();
+        let mut b = Backoff::new(Duration::from_secs(3600), Duration::from_secs(3600));
+        assert!(!b.wait(&shutdown).await);
+    }
+}
