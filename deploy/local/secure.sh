@@ -350,7 +350,9 @@ secure_main() {
       secure_status
       ;;
     down)
-      for n in "${SECURE_NODES[@]}"; do secure_kafka_stop "$n"; done
+      # All at once: a node stopped last, alone, waits in vain for a controller quorum.
+      for n in "${SECURE_NODES[@]}"; do secure_kafka_stop "$n" & done
+      wait
       secure_pg_down
       ;;
     status) secure_status ;;
