@@ -44,7 +44,14 @@ pub fn dlq_topic(topic: &str) -> String {
     format!("{topic}.dlq")
 }
 
-/// Connection settings for Kafka, shared by both binaries.
+/// Prefix of the environment variables that set any other librdkafka property:
+/// `TWEETPIPE_KAFKA_SSL_CERTIFICATE_LOCATION` -> `ssl.certificate.location` (`_` is a dot, `__`
+/// an underscore). Not every `KAFKA_*` variable: KAFKA_PORT, KAFKA_HEAP_OPTS and friends belong
+/// to brokers and scripts, and would become bogus or harmful client properties.
+pub const ENV_PROPERTY_PREFIX: &str = "TWEETPIPE_KAFKA_";
+
+/// Connection settings for Kafka, shared by both binaries. Precedence, lowest first: the
+/// caller's defaults, `TWEETPIPE_KAFKA_*`, the named flags and variables below, `-X`.
 #[derive(Clone, clap::Args)]
 pub struct KafkaArgs {
     /// Kafka bootstrap servers, comma-separated.
@@ -62,13 +69,54 @@ pub struct KafkaArgs {
     /// SASL password (sets sasl.password). Prefer the environment variable; never logged.
     #[arg(long, env = "KAFKA_SASL_PASSWORD", hide_env_values = true)]
     pub sasl_password: Option<secrecy::SecretString>,
+
+    /// A file holding the SASL password (a mounted Secret); KAFKA_SASL_PASSWORD wins over it.
+    #[arg(long, env = "KAFKA_SASL_PASSWORD_FILE", value_name = "PATH", value_parser = read_secret_file)]
+    pub sasl_password_file: Option<secrecy::SecretString>,
+
+    /// security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+    #[arg(long, env = "KAFKA_SECURITY_PROTOCOL")]
+    pub security_protocol: Option<String>,
+
+    /// sasl.mechanism: SCRAM-SHA-512, SCRAM-SHA-256, PLAIN…
+    #[arg(long, env = "KAFKA_SASL_MECHANISM")]
+    pub sasl_mechanism: Option<String>,
+
+    /// ssl.ca.location: the CA certificate(s) that signed the brokers' certificates.
+    #[arg(long, env = "KAFKA_SSL_CA_LOCATION", value_name = "PATH")]
+    pub ssl_ca_location: Option<String>,
+
+    /// `TWEETPIPE_KAFKA_*` properties, read when the command line is parsed.
+    #[arg(skip = env_properties(std::env::vars()))]
+    pub env_properties: Vec<(String, String)>,
+}
+
+/// The librdkafka properties named by `TWEETPIPE_KAFKA_*` variables.
+pub fn env_properties(vars: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut props: Vec<(String, String)> = vars
+        .filter_map(|(k, v)| {
+            let name = k.strip_prefix(ENV_PROPERTY_PREFIX)?;
+            (!name.is_empty()).then(|| {
+                (name.to_ascii_lowercase().replace("__", "\0").replace('_', ".").replace("\0", "_"), v)
+            })
+        })
+        .collect();
+    props.sort();
+    props
+}
+
+fn read_secret_file(path: &str) -> Result<secrecy::SecretString, String> {
+    // The error names the file and the reason, never its content.
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_owned().into())
 }
 
 impl fmt::Debug for KafkaArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let props: Vec<String> = self
-            .properties
+            .env_properties
             .iter()
+            .chain(&self.properties)
             .map(|(k, v)| if is_secret_property(k) { format!("{k}=***") } else { format!("{k}={v}") })
             .collect();
         f.debug_struct("KafkaArgs")
@@ -76,6 +124,10 @@ impl fmt::Debug for KafkaArgs {
             .field("properties", &props)
             .field("sasl_username", &self.sasl_username)
             .field("sasl_password", &self.sasl_password.as_ref().map(|_| "***"))
+            .field("sasl_password_file", &self.sasl_password_file.as_ref().map(|_| "***"))
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("ssl_ca_location", &self.ssl_ca_location)
             .finish()
     }
 }
@@ -91,7 +143,17 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
 impl KafkaArgs {
     /// Settings for a local broker, for tests and tools.
     pub fn local(brokers: impl Into<String>) -> Self {
-        Self { brokers: brokers.into(), properties: Vec::new(), sasl_username: None, sasl_password: None }
+        Self {
+            brokers: brokers.into(),
+            properties: Vec::new(),
+            sasl_username: None,
+            sasl_password: None,
+            sasl_password_file: None,
+            security_protocol: None,
+            sasl_mechanism: None,
+            ssl_ca_location: None,
+            env_properties: Vec::new(),
+        }
     }
 
     /// The same settings without consumer-only `-X` properties, for a producer the consumer
@@ -114,13 +176,15 @@ impl KafkaArgs {
         ];
         let mut args = self.clone();
         args.properties.retain(|(k, _)| !CONSUMER_ONLY.iter().any(|c| k.starts_with(c)));
+        args.env_properties.retain(|(k, _)| !CONSUMER_ONLY.iter().any(|c| k.starts_with(c)));
         args
     }
 
     /// Whether `-X group.protocol=consumer` selects Kafka 4's consumer-group protocol (KIP-848).
     pub fn kip848(&self) -> bool {
-        self.properties
+        self.env_properties
             .iter()
+            .chain(&self.properties)
             .rfind(|(k, _)| k == "group.protocol")
             .is_some_and(|(_, v)| v.trim().eq_ignore_ascii_case("consumer"))
     }
@@ -135,14 +199,25 @@ impl KafkaArgs {
             &["partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms"];
         let kip848 = self.kip848();
         let mut config = ClientConfig::new();
-        config.set("bootstrap.servers", &self.brokers);
         for (k, v) in defaults.iter().filter(|(k, _)| !(kip848 && CLASSIC_GROUP_ONLY.contains(k))) {
             config.set(*k, *v);
         }
-        if let Some(user) = &self.sasl_username {
-            config.set("sasl.username", user);
+        for (k, v) in &self.env_properties {
+            config.set(k, v);
         }
-        if let Some(password) = &self.sasl_password {
+        config.set("bootstrap.servers", &self.brokers);
+        let named = [
+            ("security.protocol", &self.security_protocol),
+            ("sasl.mechanism", &self.sasl_mechanism),
+            ("sasl.username", &self.sasl_username),
+            ("ssl.ca.location", &self.ssl_ca_location),
+        ];
+        for (k, v) in named {
+            if let Some(v) = v {
+                config.set(k, v);
+            }
+        }
+        if let Some(password) = self.sasl_password.as_ref().or(self.sasl_password_file.as_ref()) {
             config.set("sasl.password", password.expose_secret());
         }
         for (k, v) in &self.properties {
@@ -214,6 +289,47 @@ mod tests {
         let shown = format!("{args:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("SASL_SSL"));
+    }
+
+    #[test]
+    fn environment_properties_follow_one_rule() {
+        let vars = [
+            ("TWEETPIPE_KAFKA_SSL_CERTIFICATE_LOCATION", "/c.pem"),
+            ("TWEETPIPE_KAFKA_SASL_OAUTHBEARER_CLIENT_SECRET", "hunter2"),
+            ("TWEETPIPE_KAFKA_A__B", "x"),
+            ("KAFKA_PORT", "9092"),
+            ("KAFKA_HEAP_OPTS", "-Xmx1g"),
+            ("TWEETPIPE_KAFKA_", "ignored"),
+        ];
+        let props = env_properties(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let keys: Vec<&str> = props.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a_b", "sasl.oauthbearer.client.secret", "ssl.certificate.location"]);
+
+        let mut args = KafkaArgs::local("b:9092");
+        args.env_properties = props;
+        args.security_protocol = Some("SASL_SSL".into());
+        args.sasl_password_file = Some("from-file".to_owned().into());
+        args.env_properties.push(("security.protocol".into(), "PLAINTEXT".into()));
+        args.properties.push(("sasl.mechanism".into(), "PLAIN".into()));
+        args.sasl_mechanism = Some("SCRAM-SHA-512".into());
+        let config = args.client_config(&[("security.protocol", "SSL")]);
+        assert_eq!(config.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(config.get("sasl.mechanism"), Some("PLAIN"), "-X wins");
+        assert_eq!(config.get("sasl.password"), Some("from-file"));
+        assert_eq!(config.get("ssl.certificate.location"), Some("/c.pem"));
+        assert!(!format!("{args:?}").contains("hunter2") && !format!("{args:?}").contains("from-file"));
+    }
+
+    #[test]
+    fn password_files_lose_their_newline_and_errors_name_the_file() {
+        let path = std::env::temp_dir().join(format!("tweetpipe-pw-{}", std::process::id()));
+        std::fs::write(&path, "s3cret\n").expect("write");
+        let read = read_secret_file(path.to_str().expect("utf-8"));
+        std::fs::remove_file(&path).expect("remove");
+        use secrecy::ExposeSecret as _;
+        assert_eq!(read.expect("readable").expose_secret(), "s3cret");
+        let err = read_secret_file("/nonexistent/pw").expect_err("missing");
+        assert!(err.contains("/nonexistent/pw"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - [`music`]: the rule that drops music tweets; [`filter`]: named filter rules built on it.
 //! - [`content`]: text fingerprints for content de-duplication. [`pseudonym`]: keyed pseudonyms.
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
+//!   [`kafka_preflight`]: the start-up check that tells a wrong password or CA from an outage.
+//! - [`exit`]: exit codes (78 configuration, 69 unavailable) and the error class behind them.
 //! - [`telemetry`]: logging set-up.
 //! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`; [`metrics_catalog`]: every
 //!   series with its HELP text, `build_info`, counters started at zero.
@@ -21,9 +23,11 @@ pub mod backoff;
 pub mod content;
 pub mod dead_letter;
 pub mod envelope;
+pub mod exit;
 pub mod filter;
 pub mod id;
 pub mod kafka;
+pub mod kafka_preflight;
 pub mod metrics_catalog;
 pub mod music;
 pub mod observe;

@@ -6,8 +6,31 @@ pub fn is_secret_property(key: &str) -> bool {
     k.contains("password") || k.contains("secret") || k.ends_with(".key.pem") || k.contains("token")
 }
 
-/// A database URL with its password replaced by `***`, fit for a log line.
+/// A database URL with its passwords (userinfo, and `password=` or `sslpassword=` parameters)
+/// replaced by `***`, fit for a log line.
 pub fn redact_url(url: &str) -> String {
+    // The userinfo first: a raw '?' inside a password must not be taken for the query.
+    let masked = redact_userinfo(url);
+    let (base, query) = match masked.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (masked.as_str(), None),
+    };
+    let mut shown = base.to_owned();
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&params.join("&"));
+    }
+    shown
+}
+
+fn redact_userinfo(url: &str) -> String {
     // scheme://user:password@host...; only the part between the first ':' after "//" and the
     // last '@' before the host is secret.
     let Some(scheme_end) = url.find("://") else {
@@ -39,6 +62,11 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://db/x"), "postgres://db/x");
         assert_eq!(redact_url("postgres://u@db/x"), "postgres://u@db/x");
+        assert_eq!(
+            redact_url("postgres://u@db/x?sslmode=verify-full&password=hunter2&sslpassword=k3y"),
+            "postgres://u@db/x?sslmode=verify-full&password=***&sslpassword=***"
+        );
+        assert_eq!(redact_url("postgres://u:p?w@db/x?password"), "postgres://u:***@db/x?password");
         assert!(is_secret_property("sasl.password"));
         assert!(is_secret_property("ssl.key.password"));
         assert!(is_secret_property("sasl.oauthbearer.client.secret"));

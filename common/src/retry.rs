@@ -28,8 +28,14 @@ where
             },
             () = shutdown.cancelled() => anyhow::bail!("{what}: interrupted by shutdown"),
         };
+        // A wrong setting does not fix itself: no point waiting for it.
+        if crate::exit::class_of(&e) == Some(crate::exit::Class::Config) {
+            return Err(e);
+        }
         if Instant::now() >= deadline {
-            return Err(e.context(format!("{what}: gave up after {STARTUP_PATIENCE:?}")));
+            return Err(crate::exit::Classified::unavailable(format!(
+                "{what}: gave up after {STARTUP_PATIENCE:?}: {e:#}"
+            )));
         }
         tracing::warn!(error = %format!("{e:#}"), attempt = backoff.attempts() + 1, "{what}: not possible yet");
         if !backoff.wait(shutdown).await {

@@ -41,6 +41,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use tweetpipe_common::shutdown::Shutdown;
+use tweetpipe_common::{exit, kafka_preflight};
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::report::RunOutcome;
@@ -91,6 +92,20 @@ async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
 /// Runs the command line and maps the outcome to an exit code. `shutdown` is the one token
 /// SIGTERM / Ctrl-C cancels ([`tweetpipe_common::shutdown::on_signal`]).
 pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
+    // Kafka's settings are checked before anything else: a wrong password or CA ends the
+    // process in seconds (exit 78) instead of leaving librdkafka retrying it forever.
+    let kafka = match &cli.command {
+        Command::Run(args) => Some(&args.kafka),
+        Command::Replay(args) => Some(&args.kafka),
+        Command::Migrate(_) | Command::Stats(_) => None,
+    };
+    if let Some(kafka) = kafka {
+        match kafka_preflight::check(kafka, &shutdown).await {
+            Ok(true) => {}
+            Ok(false) => return ExitCode::SUCCESS,
+            Err(e) => return exit::report(&e),
+        }
+    }
     let result = match cli.command {
         Command::Run(args) => run(args, shutdown).await,
         Command::Migrate(args) => db::migrate_only(&args, &shutdown).await.map(|()| ExitCode::SUCCESS),
@@ -101,9 +116,6 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => exit::report(&e),
     }
 }

@@ -7,6 +7,12 @@
 #   deploy/local/stack.sh status   what runs where
 #   deploy/local/stack.sh kill kafka|postgres   SIGKILL one component (for fault drills)
 #
+#   deploy/local/stack.sh up --secure [kafka-N]   the production-shaped stack (deploy/local/secure.sh):
+#                                        three SASL_SSL Kafka nodes, TLS-only PostgreSQL; writes
+#                                        .stack/secure/env. With kafka-N, (re)starts that node only.
+#   deploy/local/stack.sh down|status --secure
+#   deploy/local/stack.sh kill --secure kafka-N      SIGKILL one secure broker
+#
 # `up` is idempotent: run it again and it brings back whatever died. All state lives under
 # .stack/ at the repository root (ignored by git). Ports can be moved with KAFKA_PORT,
 # KAFKA_CONTROLLER_PORT and PG_PORT.
@@ -276,6 +282,17 @@ kill_component() {
   esac
 }
 
+# shellcheck source=deploy/local/secure.sh
+. "$HERE/secure.sh"
+
+if [ "${2:-}" = "--secure" ]; then
+  case "${1:-}" in
+    up | down | status | kill) secure_main "$1" "${3:-}" ;;
+    *) die "usage: $0 up|down|status --secure, kill --secure kafka-N" ;;
+  esac
+  exit 0
+fi
+
 case "${1:-}" in
   up)
     mkdir -p "$STACK"
@@ -291,7 +308,7 @@ case "${1:-}" in
   status) status ;;
   kill) kill_component "${2:-}" ;;
   *)
-    echo "usage: $0 up | down | status | kill kafka|postgres" >&2
+    echo "usage: $0 up | down | status | kill kafka|postgres   (add --secure for the secured stack)" >&2
     exit 2
     ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, and the integration tests against a real Kafka broker and a
-# real PostgreSQL server (and a real Prometheus). Installs and starts what it needs
-# (deploy/local/stack.sh up; Debian's prometheus package).
+# real PostgreSQL server (and a real Prometheus), and the secured scenarios against the
+# production-shaped stack (three SASL_SSL brokers, TLS-only PostgreSQL). Installs and starts what
+# it needs (deploy/local/stack.sh up and up --secure; Debian's prometheus package).
 #
 # The real tweet files are read from $TWEETPIPE_CORPUS (default: ../shared/corpus next to the
 # repository, when it exists); they are test data and never copied into the repository.
@@ -17,6 +18,7 @@ ensure_build_deps
 # The live monitoring test scrapes the binaries with a real Prometheus; without it, it would skip.
 ensure_prometheus
 deploy/local/stack.sh up
+deploy/local/stack.sh up --secure
 
 if [ -z "${TWEETPIPE_CORPUS:-}" ] && [ -d "$ROOT/../shared/corpus" ]; then
   TWEETPIPE_CORPUS=$(cd "$ROOT/../shared/corpus" && pwd)

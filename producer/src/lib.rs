@@ -30,12 +30,40 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use tweetpipe_common::kafka::{dlq_topic, ensure_topics, TopicSpec};
 use tweetpipe_common::retry::retry_startup;
+use tweetpipe_common::{exit, kafka_preflight};
 
-use crate::cli::{Cli, Command, ProduceArgs};
+use crate::cli::{AddPartitionsArgs, Cli, Command, ProduceArgs, TopicCommand, TopicCreateArgs};
 use crate::summary::Summary;
 
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+    // Kafka's settings are checked before anything else: a wrong password or CA ends the
+    // process in seconds (exit 78) instead of leaving librdkafka retrying it forever. The lag
+    // exporter is left out: it serves /metrics whether the brokers answer or not.
+    let kafka = match &cli.command {
+        Some(Command::Topic(
+            TopicCommand::Create(TopicCreateArgs { topic: args, .. })
+            | TopicCommand::AddPartitions(AddPartitionsArgs { topic: args, .. }),
+        )) => Some(&args.kafka),
+        Some(Command::Topic(TopicCommand::Describe(args))) => Some(&args.kafka),
+        Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_)) => None,
+        None => Some(&cli.produce.kafka),
+    };
+    // One token for the signal; what follows still takes it as a future.
+    let token = tweetpipe_common::shutdown::Shutdown::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        cancel.cancel();
+    });
+    let shutdown = token.clone().cancelled_owned();
+    if let Some(kafka) = kafka {
+        match kafka_preflight::check(kafka, &token).await {
+            Ok(true) => {}
+            Ok(false) => return ExitCode::SUCCESS,
+            Err(e) => return exit::report(&e),
+        }
+    }
     match cli.command {
         // `topic exporter` runs until SIGTERM.
         Some(Command::Topic(command)) => return exit_code(topic::run(command, shutdown).await),
@@ -52,20 +80,14 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
                 ExitCode::SUCCESS
             }
         }
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => exit::report(&e),
     }
 }
 
 fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => exit::report(&e),
     }
 }
 

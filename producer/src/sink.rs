@@ -152,6 +152,8 @@ impl KafkaSink {
         }
         if stop.is_stopped() {
             tracing::info!("stopped reading; flushing what was sent");
+        } else {
+            tracing::info!(in_flight = self.producer.in_flight_count(), "all input read; flushing");
         }
         let producer = self.producer.clone();
         let timeout = self.flush_timeout;

@@ -1,12 +1,14 @@
 //! Helpers for the integration tests: a fresh topic, group and database per test, the real
 //! binaries spawned as child processes, and waits on conditions with deadlines (never sleeps).
 //!
-//! Kafka and PostgreSQL come from [`fixture`]: the environment, the local stack, or containers.
+//! Kafka and PostgreSQL come from [`fixture`]: the environment, the local stack, or containers;
+//! the secured stack (`stack.sh up --secure`) from [`secure`], through its environment file.
 
 pub mod consumer_summary;
 pub mod expect;
 pub mod faults;
 pub mod fixture;
+pub mod secure;
 pub mod topics;
 pub mod xmock;
 

@@ -20,6 +20,39 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Why a failed connection attempt is a configuration error (wrong password, unknown CA, a
+/// server refusing TLS or plaintext, a missing certificate file), or `None` for an outage.
+/// Checked before [`is_transient`] at connect time: retrying these would only stall start-up.
+pub fn config_problem(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Tls(tls) => Some(format!("TLS failed: {tls}")),
+        sqlx::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::InvalidData && io.to_string().contains("certificate") =>
+        {
+            Some(format!(
+                "TLS certificate verify failed: {io} (check sslrootcert and the server's certificate)"
+            ))
+        }
+        sqlx::Error::Io(io)
+            if matches!(io.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) =>
+        {
+            Some(format!("cannot read a certificate or key file: {io}"))
+        }
+        sqlx::Error::Configuration(c) => Some(format!("invalid connection settings: {c}")),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("28P01") => Some(format!("authentication failed: {}", db.message())),
+            // No pg_hba.conf line matches: typically plaintext against a TLS-only server.
+            Some("28000") => Some(format!(
+                "the server refused this connection: {} (a TLS-only server needs sslmode=verify-full)",
+                db.message()
+            )),
+            Some("3D000") => Some(db.message().to_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// SQLSTATE classes and codes that say "try again".
 pub fn is_transient_sqlstate(code: &str) -> bool {
     code.starts_with("08") // connection exception

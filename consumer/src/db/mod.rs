@@ -57,6 +57,7 @@ use secrecy::ExposeSecret as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions as _, PgPool};
 use tweetpipe_common::backoff::Backoff;
+use tweetpipe_common::exit::Classified;
 use tweetpipe_common::redact::redact_url;
 use tweetpipe_common::shutdown::Shutdown;
 
@@ -92,11 +93,21 @@ pub async fn connect(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result
                 tracing::info!(database = %shown, "connected to PostgreSQL");
                 return Ok(pool);
             }
+            Err(e) if errors::config_problem(&e).is_some() => {
+                let problem = errors::config_problem(&e).unwrap_or_default();
+                return Err(Classified::config(format!("cannot connect to {shown}: {problem}")));
+            }
             Err(e) if Instant::now() < deadline && errors::is_transient(&e) => {
                 tracing::warn!(database = %shown, error = %e, attempt = backoff.attempts() + 1, "database not reachable yet");
                 if !backoff.wait(shutdown).await {
                     anyhow::bail!("connecting to {shown}: interrupted by shutdown");
                 }
+            }
+            Err(e) if errors::is_transient(&e) => {
+                return Err(Classified::unavailable(format!(
+                    "database {shown} not reachable after {}s: {e}",
+                    args.db_connect_timeout_secs
+                )))
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot connect to {shown}"))),
         }
