@@ -12,10 +12,10 @@ use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::TopicPartitionList;
 use sqlx::PgPool;
 use tokio::sync::watch;
-use tweetpipe_common::filter::Filters;
 use tweetpipe_common::kafka::{ensure_topics, TopicSpec};
-use tweetpipe_common::pseudonym::Pseudonymizer;
 use tweetpipe_common::retry::retry_startup;
+use tweetpipe_model::filter::Filters;
+use tweetpipe_model::pseudonym::Pseudonymizer;
 
 use crate::batch::{self, metrics, Shaping};
 use crate::cli::{Dedup, RunArgs, StartAt};

@@ -12,7 +12,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message as _};
 use tokio::sync::mpsc::Receiver;
-use tweetpipe_common::envelope::{Item, Reject, TweetMessage};
+use tweetpipe_model::envelope::{Item, Reject, TweetMessage};
 use tweetpipe_common::kafka::{dlq, HEADER_FORMAT, HEADER_SOURCE};
 
 use crate::cli::ProduceArgs;

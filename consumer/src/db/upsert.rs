@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use tweetpipe_common::tweet::Tweet;
+use tweetpipe_model::tweet::Tweet;
 
 /// One row to upsert: the parsed tweet plus where it was read.
 #[derive(Debug, Clone)]
@@ -124,7 +124,8 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
         usernames.push(t.username.as_deref());
         created.push(t.created_at);
         texts.push(&t.text);
-        retweets.push(t.retweet_count);
+        // The column is NOT NULL DEFAULT 0 until its migration; the parser says None (unknown).
+        retweets.push(t.retweet_count.unwrap_or(0));
         likes.push(t.like_count);
         replies.push(t.reply_count);
         quotes.push(t.quote_count);

@@ -13,11 +13,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::Sender;
-use tweetpipe_common::envelope::{
+use tweetpipe_model::envelope::{
     classify_general, classify_value, stream_line_id, trim_ascii, trimmed_range, unparsable, Item, Reject,
     TweetMessage,
 };
-use tweetpipe_common::Format;
+use tweetpipe_model::Format;
 
 use super::{Msg, ReadStats, Record, StopFlag};
 

@@ -12,8 +12,8 @@ use anyhow::Context as _;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
-use tweetpipe_common::envelope::{Item, TweetMessage};
-use tweetpipe_common::Format;
+use tweetpipe_model::envelope::{Item, TweetMessage};
+use tweetpipe_model::Format;
 
 use crate::cli::SyntheticArgs;
 use crate::synthetic::Generator;

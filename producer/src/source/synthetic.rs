@@ -429,7 +429,7 @@ mod tests {
         let tweets: Vec<_> = Generator::new(&SyntheticArgs { wall_clock: true, ..args(50) }).collect();
         let after = chrono::Utc::now() + chrono::Duration::milliseconds(1);
         for t in tweets.iter().filter(|t| !t.duplicate) {
-            let parsed = tweetpipe_common::tweet::parse(&t.payload).expect("parses");
+            let parsed = tweetpipe_model::tweet::parse(&t.payload).expect("parses");
             let at = parsed.created_at.expect("created_at");
             assert!(before <= at && at <= after, "{at} outside {before}..{after}");
         }
@@ -440,7 +440,7 @@ mod tests {
         let rule = MusicRule::default();
         let mut newest: HashMap<i64, i64> = HashMap::new();
         for t in Generator::new(&args(3000)) {
-            let parsed = tweetpipe_common::tweet::parse(&t.payload).expect("generator output parses");
+            let parsed = tweetpipe_model::tweet::parse(&t.payload).expect("generator output parses");
             assert_eq!(parsed.id, t.id);
             assert!(parsed.id > 1 << 53);
             assert_eq!(rule.matches(&parsed.text), t.music, "{}", parsed.text);

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::oneshot;
-use tweetpipe_common::envelope::{classify_value, Item};
-use tweetpipe_common::id::parse_id_str;
+use tweetpipe_model::envelope::{classify_value, Item};
+use tweetpipe_model::id::parse_id_str;
 
 use super::backoff::{Backoff, Failure};
 use super::client::{on_error_status, remaining, snippet, until_reset, AuthFailures, XClient};

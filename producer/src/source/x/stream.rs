@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
-use tweetpipe_common::envelope::{classify_bytes, Item, Reject};
+use tweetpipe_model::envelope::{classify_bytes, Item, Reject};
 
 use super::backoff::{Backoff, Failure};
 use super::client::{on_error_status, snippet, until_reset, AuthFailures, XClient};
