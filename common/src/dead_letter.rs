@@ -116,6 +116,7 @@ impl<H: rdkafka::message::Headers> HeaderSource for H {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rdkafka::message::Headers as _;
 
     fn pairs(h: &OwnedHeaders) -> Vec<(String, String)> {
         h.iter()
