@@ -49,7 +49,7 @@ mod tests {
         let cancel = shutdown.clone();
         tokio::spawn(async move { cancel.cancel() });
         let result: anyhow::Result<()> =
-            retry_startup("hanging", &shutdown, || std::future::pending::<anyhow::Result<()>>()).await;
+            retry_startup("hanging", &shutdown, std::future::pending::<anyhow::Result<()>>).await;
         let message = format!("{:#}", result.expect_err("interrupted"));
         assert!(message.contains("interrupted by shutdown"), "{message}");
     }

@@ -101,6 +101,7 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
     if let Some(spec) = settings.topics {
         let dlq = dlq_topic(&settings.sink.topic);
         let topics = [settings.sink.topic.as_str(), dlq.as_str()];
+        tracing::info!(topic = %settings.sink.topic, "creating the topics if missing");
         retry_startup("creating topics", &shutdown, || ensure_topics(&settings.sink.kafka, &topics, spec))
             .await?;
     }

@@ -28,14 +28,14 @@ async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
     }
     drop(file);
 
-    let produced = summary(&run(
+    let produced = tweetpipe_tests::producer::produce(
         ctx.producer().arg("--source").arg(format!("file:{}", dir.display())),
         Duration::from_secs(120),
-    ));
-    assert_eq!(count(&produced, "tweets"), 3);
-    assert_eq!(count(&produced, "dead_lettered"), 5);
-    assert_eq!(count(&produced, "control"), 1, "a keep-alive");
-    assert_eq!(count(&produced, "deletes"), 1, "the compliance delete event, as a tombstone");
+    );
+    assert_eq!(produced.count("tweets"), 3);
+    assert_eq!(produced.count("dead_lettered"), 5);
+    assert_eq!(produced.count("control"), 1, "a keep-alive");
+    assert_eq!(produced.count("deletes"), 1, "the compliance delete event, as a tombstone");
 
     let dlq = read_topic(&format!("{}.dlq", ctx.topic)).expect("read dlq");
     let mut found: Vec<(String, String, String)> = dlq

@@ -4,6 +4,7 @@ mod corpus;
 mod dead_letters;
 mod observe;
 mod pipeline;
+mod producer_shutdown;
 mod quality;
 mod replay;
 mod scaling;

@@ -6,6 +6,7 @@
 pub mod expect;
 pub mod faults;
 pub mod fixture;
+pub mod producer;
 pub mod xmock;
 
 use std::collections::BTreeMap;

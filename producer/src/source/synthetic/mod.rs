@@ -57,7 +57,6 @@ impl SyntheticSettings {
         let mut flags: Vec<String> = [
             ("--source", "synthetic".to_owned()),
             ("--count", self.count.to_string()),
-            ("--rate", self.rate.to_string()),
             ("--duplicate-share", self.duplicate_share.to_string()),
             ("--music-share", self.music_share.to_string()),
             ("--seed", self.seed.to_string()),
@@ -65,6 +64,9 @@ impl SyntheticSettings {
         .into_iter()
         .flat_map(|(k, v)| [k.to_owned(), v])
         .collect();
+        if self.rate > 0.0 {
+            flags.extend(["--rate".to_owned(), self.rate.to_string()]);
+        }
         if self.wall_clock {
             flags.push("--wall-clock".to_owned());
         }
