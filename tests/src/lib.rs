@@ -2,6 +2,9 @@
 //! binaries spawned as child processes, and waits on conditions with deadlines (never sleeps).
 //!
 //! Kafka and PostgreSQL come from [`fixture`]: the environment, the local stack, or containers.
+//! [`producer`] runs the producer and reads its `--summary-json`; [`expect`] says what a
+//! synthetic run must leave in the table; [`faults`] kills and signals processes and servers;
+//! [`xmock`] is a scripted X API.
 
 pub mod expect;
 pub mod faults;
