@@ -143,14 +143,16 @@ impl KafkaSink {
         let mut control: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut deletes = 0u64;
         let mut last_progress = Instant::now();
+        let mut closed = false;
         loop {
             let msg = tokio::select! {
                 biased;
-                () = shutdown.cancelled(), if self.deadline.is_none() => {
+                () = shutdown.cancelled(), if !closed => {
                     // Readers stop sending (a reader blocked on input that stays open is not
                     // waited for); what they sent before is still produced.
+                    closed = true;
                     rx.close();
-                    self.deadline = Some(Instant::now() + self.flush_timeout);
+                    self.stopping();
                     tracing::info!(queued = rx.len(), "stopping: sending what was read, then flushing");
                     continue;
                 }
@@ -208,6 +210,12 @@ impl KafkaSink {
             interrupted: self.deadline.is_some(),
             ..Summary::default()
         })
+    }
+
+    /// Shutdown began: from now on everything must be done within the flush timeout.
+    fn stopping(&mut self) {
+        let timeout = self.flush_timeout;
+        self.deadline.get_or_insert_with(|| Instant::now() + timeout);
     }
 
     /// How long a flush may wait: the flush timeout, or what is left of it after a shutdown.
@@ -298,8 +306,8 @@ impl KafkaSink {
                 Ok(()) => return,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     record = back;
-                    if self.deadline.is_none() && shutdown.is_cancelled() {
-                        self.deadline = Some(Instant::now() + self.flush_timeout);
+                    if shutdown.is_cancelled() {
+                        self.stopping();
                     }
                     if self.deadline.is_some_and(|d| Instant::now() >= d) {
                         self.deliveries.failed.fetch_add(1, Ordering::Relaxed);

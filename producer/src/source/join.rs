@@ -176,7 +176,7 @@ impl Joiner {
         emit: &mut Emit<'_>,
     ) -> bool {
         let index = self.base + self.buffer.len() as u64;
-        let (kind, shape) = match start {
+        let (mut kind, shape) = match start {
             Some(reject) => {
                 let shape = self.scan(trim_ascii(&line.bytes));
                 (Kind::Start { reject, end: None, dead: false }, shape)
@@ -214,8 +214,10 @@ impl Joiner {
                 }
             }
         }
-        if matches!(kind, Kind::Start { .. }) && !shape.open_string {
-            self.open.push_back((index, self.level));
+        match &mut kind {
+            Kind::Start { dead, .. } if shape.open_string => *dead = true,
+            Kind::Start { .. } => self.open.push_back((index, self.level)),
+            Kind::Alone => {}
         }
         self.level += shape.delta;
         self.bytes += line.bytes.len();

@@ -84,6 +84,10 @@ pub async fn run(
             // The checkpoint moves only once Kafka has every tweet up to it.
             let (reply, acked) = oneshot::channel();
             if tx.send(Msg::Flush(reply)).await.is_err() || !acked.await.unwrap_or(false) {
+                if shutdown.is_cancelled() {
+                    tracing::info!(since_id = ?since, "stopped before Kafka acknowledged the poll; checkpoint unchanged");
+                    return Ok(());
+                }
                 anyhow::bail!("Kafka did not acknowledge the search results; checkpoint left at {since:?}");
             }
             Checkpoint::save(&args.checkpoint_file, &query, newest)?;
