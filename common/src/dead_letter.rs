@@ -115,8 +115,9 @@ impl<H: rdkafka::message::Headers> HeaderSource for H {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use rdkafka::message::Headers as _;
+
+    use super::*;
 
     fn pairs(h: &OwnedHeaders) -> Vec<(String, String)> {
         h.iter()

@@ -117,13 +117,26 @@ impl KafkaArgs {
         args
     }
 
+    /// Whether `-X group.protocol=consumer` selects Kafka 4's consumer-group protocol (KIP-848).
+    pub fn kip848(&self) -> bool {
+        self.properties
+            .iter()
+            .rfind(|(k, _)| k == "group.protocol")
+            .is_some_and(|(_, v)| v.trim().eq_ignore_ascii_case("consumer"))
+    }
+
     /// A client configuration with the brokers, credentials and `-X` properties applied; the
-    /// caller's defaults go in first so that `-X` can override any of them.
+    /// caller's defaults go in first so that `-X` can override any of them. Under KIP-848 the
+    /// broker assigns partitions and times sessions, and librdkafka refuses the classic
+    /// protocol's settings, so defaults among them are left out.
     pub fn client_config(&self, defaults: &[(&str, &str)]) -> ClientConfig {
         use secrecy::ExposeSecret as _;
+        const CLASSIC_GROUP_ONLY: &[&str] =
+            &["partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms"];
+        let kip848 = self.kip848();
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", &self.brokers);
-        for (k, v) in defaults {
+        for (k, v) in defaults.iter().filter(|(k, _)| !(kip848 && CLASSIC_GROUP_ONLY.contains(k))) {
             config.set(*k, *v);
         }
         if let Some(user) = &self.sasl_username {
@@ -210,6 +223,18 @@ mod tests {
         args.properties.push(("security.protocol".into(), "SSL".into()));
         let keys: Vec<String> = args.for_producer().properties.into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["security.protocol"]);
+    }
+
+    #[test]
+    fn the_consumer_group_protocol_drops_classic_defaults() {
+        let defaults = [("session.timeout.ms", "10000"), ("enable.auto.commit", "true")];
+        let mut args = KafkaArgs::local("b:9092");
+        assert_eq!(args.client_config(&defaults).get("session.timeout.ms"), Some("10000"));
+        args.properties.push(("group.protocol".into(), "consumer".into()));
+        let config = args.client_config(&defaults);
+        assert_eq!(config.get("session.timeout.ms"), None);
+        assert_eq!(config.get("enable.auto.commit"), Some("true"));
+        assert_eq!(config.get("group.protocol"), Some("consumer"));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! # Layout
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
 //! - [`telemetry`]: logging set-up.
-//! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`.
+//! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`; [`metrics_catalog`]: every
+//!   series with its HELP text, `build_info`, counters started at zero.
 //! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
 //! - [`backoff`]: the one retry schedule. [`dead_letter`]: the one dead-letter type and its headers.
 //! - [`shutdown`]: the one shutdown token, cancelled by SIGTERM / Ctrl-C.
@@ -12,6 +13,7 @@
 pub mod backoff;
 pub mod dead_letter;
 pub mod kafka;
+pub mod metrics_catalog;
 pub mod observe;
 pub mod redact;
 pub mod retry;

@@ -114,6 +114,7 @@ pub async fn run(
             !pool.is_closed() && pool.size() > 0 && !crate::group::snapshot(&assignment).partitions.is_empty()
         });
         tweetpipe_common::observe::serve(addr, ready).await?;
+        tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Consumer);
     }
     let consumer: StreamConsumer<GroupContext> = args
         .kafka
@@ -359,6 +360,7 @@ impl Pipeline {
             // the batch is read again after restart.
             return Ok(false);
         };
+        metrics::histogram!("tweetpipe_db_commit_seconds").record(started.elapsed().as_secs_f64());
         for r in &prepared.rejected {
             tracing::warn!(partition = messages[r.index].partition(), offset = messages[r.index].offset(), class = r.class, reason = %r.message, "dead-lettering record");
             self.dead.send(&messages[r.index], r.class, &r.message).await;
@@ -502,6 +504,7 @@ impl Pipeline {
                 }
             }
             let kind = if is_transient(&e) { "transient" } else { "unexpected" };
+            metrics::counter!("tweetpipe_db_retries_total", "kind" => kind).increment(1);
             tracing::error!(error = %e, kind, retry_in_ms = delay.as_millis() as u64, "database write failed; partitions paused, retrying (offsets not committed)");
             paused = true;
             self.pause_and_poll(jitter(delay)).await;
@@ -517,6 +520,7 @@ impl Pipeline {
     async fn pause_and_poll(&mut self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         let mut stop = self.stop.clone();
+        metrics::gauge!("tweetpipe_consumer_paused").set(1.0);
         loop {
             // Re-pause each round: a rebalance may have assigned new, unpaused partitions.
             let a = snapshot(&self.assignment);
@@ -538,6 +542,7 @@ impl Pipeline {
     }
 
     fn resume(&self) {
+        metrics::gauge!("tweetpipe_consumer_paused").set(0.0);
         let a = snapshot(&self.assignment);
         if let Err(e) = self.consumer.resume(&self.tpl(&a)) {
             tracing::warn!(error = %e, "resume failed");

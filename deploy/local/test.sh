@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, and the integration tests against a real Kafka broker and a
-# real PostgreSQL server. Installs and starts what it needs (deploy/local/stack.sh up).
+# real PostgreSQL server (and a real Prometheus). Installs and starts what it needs
+# (deploy/local/stack.sh up; Debian's prometheus package).
 #
 # The real tweet files are read from $TWEETPIPE_CORPUS (default: ../shared/corpus next to the
 # repository, when it exists); they are test data and never copied into the repository.
@@ -9,8 +10,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=deploy/local/build-deps.sh
 . "$ROOT/deploy/local/build-deps.sh"
+# shellcheck source=deploy/local/prometheus.sh
+. "$ROOT/deploy/local/prometheus.sh"
 
 ensure_build_deps
+# The live monitoring test scrapes the binaries with a real Prometheus; without it, it would skip.
+ensure_prometheus
 deploy/local/stack.sh up
 
 if [ -z "${TWEETPIPE_CORPUS:-}" ] && [ -d "$ROOT/../shared/corpus" ]; then

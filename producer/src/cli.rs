@@ -64,6 +64,8 @@ pub enum TopicCommand {
     Describe(TopicArgs),
     /// Grow the topic to N partitions (Kafka cannot shrink a topic).
     AddPartitions(AddPartitionsArgs),
+    /// Serve /metrics with each consumer group's lag, read from the brokers (runs until SIGTERM).
+    Exporter(crate::exporter::ExporterArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -11,11 +11,14 @@
 //!   the final flush.
 //! - [`summary`]: what a run did, printed at the end and written as JSON (`--summary-json`);
 //!   the same figures go to `/metrics`.
-//! - [`topic`]: `topic create | describe | add-partitions`.
+//! - [`topic`]: `topic create | describe | add-partitions | exporter`; [`exporter`]: consumer-group
+//!   lag read from the brokers, served on `/metrics`.
+//! - `generate`: [`source::synthetic::write_lines`], the generator's output as a file.
 //!
 //! [`run`] takes the shutdown token as an argument, so tests can stop it like SIGTERM does.
 
 pub mod cli;
+pub mod exporter;
 pub mod record;
 pub mod sink;
 pub mod source;
@@ -55,21 +58,13 @@ pub struct Settings {
 
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
 pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
-    let done = match cli.command {
-        Some(Command::Topic(command)) => Some(topic::run(command).await),
+    match cli.command {
+        // `topic exporter` runs until SIGTERM.
+        Some(Command::Topic(command)) => return exit_code(topic::run(command, shutdown).await),
         Some(Command::Generate(args)) => {
-            Some(source::synthetic::write_lines(&args.synthetic.settings(), &args.out))
+            return exit_code(source::synthetic::write_lines(&args.synthetic.settings(), &args.out))
         }
-        None => None,
-    };
-    if let Some(result) = done {
-        return match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("{e:#}");
-                ExitCode::FAILURE
-            }
-        };
+        None => {}
     }
     let settings = cli.produce.settings();
     let summary_json = settings.summary_json.clone();
@@ -96,6 +91,16 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     }
 }
 
+fn exit_code(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Produces every source in order until they end or `shutdown` is cancelled, then flushes.
 pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summary> {
     if let Some(spec) = settings.topics {
@@ -109,6 +114,7 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
     if let Some(addr) = settings.http_addr {
         // Ready once the topics are there and the producer exists.
         tweetpipe_common::observe::serve(addr, std::sync::Arc::new(|| true)).await?;
+        tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Producer);
     }
     let (tx, rx) = tokio::sync::mpsc::channel(settings.channel_capacity);
     let mut reader = source::spawn_all(settings.sources, tx, shutdown.clone());

@@ -1,5 +1,5 @@
 //! `tweetpipe-producer topic create | describe | add-partitions`: the one place where the topic
-//! is administered.
+//! is administered. `topic exporter` lives in [`crate::exporter`].
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -11,13 +11,15 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::kafka::{dlq_topic, KafkaArgs};
+use tweetpipe_common::shutdown::Shutdown;
 
 use crate::cli::{AddPartitionsArgs, TopicCommand, TopicCreateArgs};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(command: TopicCommand) -> anyhow::Result<()> {
+pub async fn run(command: TopicCommand, shutdown: Shutdown) -> anyhow::Result<()> {
     match command {
+        TopicCommand::Exporter(args) => crate::exporter::run(args, shutdown).await,
         TopicCommand::Create(args) => create(&args).await,
         TopicCommand::Describe(args) => {
             let text = tokio::task::block_in_place(|| describe(&args.kafka, &args.topic))?;

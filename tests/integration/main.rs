@@ -1,10 +1,12 @@
 //! Integration tests against the real stack: one binary, one module per concern.
 
+mod consumer_state;
 mod corpus;
 mod dead_letters;
 mod observe;
 mod pipeline;
 mod producer_shutdown;
+mod prometheus;
 mod quality;
 mod replay;
 mod scaling;

@@ -50,11 +50,29 @@ async fn three_consumers_on_six_partitions_equal_one_consumer() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn consumers_scale_one_three_six_a_seventh_idles_and_added_partitions_are_picked_up() {
+    scale_one_three_six(&[]).await;
+}
+
+/// The same under Kafka 4's consumer-group protocol (KIP-848), where the broker assigns.
+#[tokio::test(flavor = "multi_thread")]
+async fn consumers_scale_the_same_under_the_kip848_group_protocol() {
+    scale_one_three_six(&["-X", "group.protocol=consumer"]).await;
+}
+
+/// 1 → 3 → 6 members each owning partitions, a seventh idling, partitions added while tweets
+/// flow: the table equals one consumer's. `protocol` goes to every consumer.
+async fn scale_one_three_six(protocol: &[&str]) {
     use tweetpipe_tests::faults::{sigterm, Logged};
     use tweetpipe_tests::{owned_partitions, wait_until};
     const LIMIT: Duration = Duration::from_secs(240);
 
-    let ctx = TestContext::new("scale").await.expect("context");
+    let ctx =
+        TestContext::new(if protocol.is_empty() { "scale" } else { "scale848" }).await.expect("context");
+    let consumer = || {
+        let mut cmd = ctx.consumer();
+        cmd.args(protocol);
+        cmd
+    };
     let args = SyntheticSettings { rate: 2000.0, ..SyntheticSettings::new(40_000, 61) };
     let mut create = ctx.producer();
     create.args(["topic", "create", "--partitions", "6"]);
@@ -66,7 +84,7 @@ async fn consumers_scale_one_three_six_a_seventh_idles_and_added_partitions_are_
     let mut members: Vec<Logged> = Vec::new();
     for (target, name) in [(1, "one"), (3, "three"), (6, "six")] {
         while members.len() < target {
-            members.push(Logged::spawn(ctx.consumer(), &format!("scale_{name}_{}", members.len())));
+            members.push(Logged::spawn(consumer(), &format!("{}_{name}_{}", ctx.group, members.len())));
         }
         // Every member owns partitions, and together they own all six exactly once.
         wait_until(LIMIT, &format!("{target} members sharing the partitions"), || async {
@@ -79,7 +97,7 @@ async fn consumers_scale_one_three_six_a_seventh_idles_and_added_partitions_are_
         .await;
     }
     // A seventh member has nothing to do, and does no harm.
-    let seventh = Logged::spawn(ctx.consumer(), "scale_seventh");
+    let seventh = Logged::spawn(consumer(), &format!("{}_seventh", ctx.group));
     wait_until(LIMIT, "the seventh member to join", || async {
         seventh.log_text().contains("joined consumer group")
     })
@@ -110,7 +128,7 @@ async fn consumers_scale_one_three_six_a_seventh_idles_and_added_partitions_are_
         let out = wait_output(m.child, LIMIT);
         assert!(out.status.success(), "{}", std::fs::read_to_string(&m.log).unwrap_or_default());
     }
-    summary(&tweetpipe_tests::run(ctx.consumer().arg("--exit-at-end"), LIMIT));
+    summary(&tweetpipe_tests::run(consumer().arg("--exit-at-end"), LIMIT));
     assert_eq!(table(&ctx).await, want, "the table equals a single consumer's");
     let offsets = committed_and_ends(&ctx.topic, &ctx.group).expect("offsets");
     assert_eq!(offsets.len(), 8);

@@ -107,13 +107,15 @@ pub fn merge(total: &mut XCounters, counters: XCounters) {
 }
 
 /// Counts one event in the summary and on `/metrics` (`tweetpipe_<name>_total`; per-rule
-/// counts as `tweetpipe_x_tweets_by_rule_total{tag}`).
+/// counts as `tweetpipe_x_tweets_by_rule_total{tag}`, reconnects as
+/// `tweetpipe_x_reconnects_total{reason}`).
 pub fn bump(counters: &mut XCounters, name: &str) {
     *counters.entry(name.to_owned()).or_default() += 1;
-    match name.strip_prefix("x_tweets_rule_") {
-        Some(tag) => {
-            metrics::counter!("tweetpipe_x_tweets_by_rule_total", "tag" => tag.to_owned()).increment(1)
-        }
-        None => metrics::counter!(format!("tweetpipe_{name}_total")).increment(1),
+    if let Some(tag) = name.strip_prefix("x_tweets_rule_") {
+        metrics::counter!("tweetpipe_x_tweets_by_rule_total", "tag" => tag.to_owned()).increment(1)
+    } else if let Some(reason) = name.strip_prefix("x_reconnects_") {
+        metrics::counter!("tweetpipe_x_reconnects_total", "reason" => reason.to_owned()).increment(1)
+    } else {
+        metrics::counter!(format!("tweetpipe_{name}_total")).increment(1)
     }
 }
