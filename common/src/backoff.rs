@@ -2,7 +2,8 @@
 //! database connect and writes, dead-letter sends, the X reconnect schedule) takes its delays
 //! from a [`Backoff`], and waits through [`Backoff::wait`], which a shutdown interrupts.
 //!
-//! Delays grow exponentially from `first` to `cap`. With jitter (the default) each delay is
+//! Delays grow exponentially from `first` to `cap` (or, with [`Backoff::linear`], by `first`
+//! each attempt, as X prescribes for network errors). With jitter (the default) each delay is
 //! drawn from [d/2, d], so that many pods retrying the same outage spread out instead of
 //! arriving together.
 
@@ -18,6 +19,7 @@ pub struct Backoff {
     first: Duration,
     cap: Duration,
     factor: u32,
+    linear: bool,
     jitter: bool,
     attempt: u32,
     rng: u64,
@@ -26,12 +28,18 @@ pub struct Backoff {
 impl Backoff {
     /// Doubles from `first` up to `cap`, with jitter.
     pub fn new(first: Duration, cap: Duration) -> Self {
-        Self { first, cap: cap.max(first), factor: 2, jitter: true, attempt: 0, rng: seed() }
+        Self { first, cap: cap.max(first), factor: 2, linear: false, jitter: true, attempt: 0, rng: seed() }
     }
 
     /// A schedule that grows by `factor` instead of 2 (1 gives constant delays).
     pub fn factor(mut self, factor: u32) -> Self {
         self.factor = factor.max(1);
+        self
+    }
+
+    /// A schedule that grows by `first` each attempt (first, 2·first, 3·first, …, cap).
+    pub fn linear(mut self) -> Self {
+        self.linear = true;
         self
     }
 
@@ -48,7 +56,11 @@ impl Backoff {
 
     /// The wait before the next attempt.
     pub fn next_delay(&mut self) -> Duration {
-        let growth = self.factor.saturating_pow(self.attempt.min(30));
+        let growth = if self.linear {
+            self.attempt.saturating_add(1)
+        } else {
+            self.factor.saturating_pow(self.attempt.min(30))
+        };
         self.attempt = self.attempt.saturating_add(1);
         let full = self.first.saturating_mul(growth).min(self.cap);
         if !self.jitter {
@@ -119,6 +131,14 @@ mod tests {
             Backoff::new(Duration::from_millis(250), Duration::from_secs(16)).factor(1).without_jitter();
         assert!((0..5).all(|_| b.next_delay() == Duration::from_millis(250)));
         assert_eq!(b.attempts(), 5);
+    }
+
+    #[test]
+    fn linear_grows_by_the_first_delay_up_to_the_cap() {
+        let mut b =
+            Backoff::new(Duration::from_millis(250), Duration::from_secs(1)).linear().without_jitter();
+        let got: Vec<u128> = (0..6).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(got, [250, 500, 750, 1000, 1000, 1000]);
     }
 
     #[tokio::test]

@@ -14,52 +14,8 @@ pub const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// The reason and any copied header value are cut to this many bytes.
 pub const MAX_HEADER_BYTES: usize = 4 * 1024;
 
-/// Why a record could not be stored: the `tweetpipe.errors.class` header. Stable names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Class {
-    InvalidUtf8,
-    InvalidJson,
-    MissingId,
-    InvalidId,
-    UnknownShape,
-    MissingText,
-    EncodeFailed,
-    Oversized,
-    TruncatedStreamLine,
-    InvalidTombstone,
-    InvalidDelete,
-    KeyMismatch,
-    NulCharacter,
-    /// PostgreSQL refused the record (any SQLSTATE outside the transient ones).
-    DbRejected,
-}
-
-impl Class {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Class::InvalidUtf8 => "invalid_utf8",
-            Class::InvalidJson => "invalid_json",
-            Class::MissingId => "missing_id",
-            Class::InvalidId => "invalid_id",
-            Class::UnknownShape => "unknown_shape",
-            Class::MissingText => "missing_text",
-            Class::EncodeFailed => "encode_failed",
-            Class::Oversized => "oversized",
-            Class::TruncatedStreamLine => "truncated_stream_line",
-            Class::InvalidTombstone => "invalid_tombstone",
-            Class::InvalidDelete => "invalid_delete",
-            Class::KeyMismatch => "key_mismatch",
-            Class::NulCharacter => "nul_character",
-            Class::DbRejected => "db_rejected",
-        }
-    }
-}
-
-impl std::fmt::Display for Class {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Why a record could not be stored; defined with the tweet model (pure), used here.
+pub use tweetpipe_model::dead_letter::Class;
 
 /// Where a dead-lettered record came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

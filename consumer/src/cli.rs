@@ -199,8 +199,8 @@ pub struct RunArgs {
     pub filter_file: Option<std::path::PathBuf>,
 
     /// `drop` matched tweets, or `flag` them (stored, with the rule in `matched_rule`).
-    #[arg(long = "filter-mode", env = "TWEETPIPE_FILTER_MODE", value_enum, default_value_t)]
-    pub filter_mode: tweetpipe_common::filter::FilterMode,
+    #[arg(long = "filter-mode", env = "TWEETPIPE_FILTER_MODE", default_value_t)]
+    pub filter_mode: tweetpipe_model::filter::FilterMode,
 
     /// `id`: one row per tweet id. `content`: also link tweets whose normalised text repeats an
     /// earlier tweet's (retweets, copy-paste spam) to it in `duplicate_of`.

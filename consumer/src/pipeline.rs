@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use rdkafka::message::{Message as _, OwnedMessage};
 use tweetpipe_common::dead_letter::Class;
-use tweetpipe_common::filter::Filters;
-use tweetpipe_common::pseudonym::Pseudonymizer;
 use tweetpipe_common::shutdown::Shutdown;
+use tweetpipe_model::filter::Filters;
+use tweetpipe_model::pseudonym::Pseudonymizer;
 
 use crate::db::counts;
 use crate::db::writer::Writer;

@@ -5,13 +5,12 @@
 use std::collections::HashMap;
 
 use rdkafka::message::{Message as _, OwnedMessage};
-use tweetpipe_common::content::fingerprint;
 use tweetpipe_common::dead_letter::Class;
-use tweetpipe_common::filter::{FilterMode, Filters};
-use tweetpipe_common::id::parse_id_str;
-use tweetpipe_common::id::IdError;
-use tweetpipe_common::pseudonym::Pseudonymizer;
-use tweetpipe_common::tweet::{self, ParseError};
+use tweetpipe_model::content::fingerprint;
+use tweetpipe_model::filter::{FilterMode, Filters};
+use tweetpipe_model::id::parse_id_str;
+use tweetpipe_model::pseudonym::Pseudonymizer;
+use tweetpipe_model::tweet;
 
 use crate::db::upsert::Row;
 use crate::dedup::{Metrics, RecentIds};
@@ -51,7 +50,12 @@ pub struct Shaping<'a> {
 }
 
 pub fn metrics(t: &tweet::Tweet) -> Metrics {
-    [t.retweet_count, t.like_count.unwrap_or(-1), t.reply_count.unwrap_or(-1), t.quote_count.unwrap_or(-1)]
+    [
+        t.retweet_count.unwrap_or(0),
+        t.like_count.unwrap_or(-1),
+        t.reply_count.unwrap_or(-1),
+        t.quote_count.unwrap_or(-1),
+    ]
 }
 
 /// Whether a JSON text holds the escape `\u0000` (an escaped backslash before it does not count).
@@ -85,7 +89,7 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
         let mut parsed = match tweet::parse(payload) {
             Ok(t) => t,
             Err(e) => {
-                out.rejected.push(Rejected { index, class: class_of(&e), message: e.to_string() });
+                out.rejected.push(Rejected { index, class: e.class(), message: e.to_string() });
                 continue;
             }
         };
@@ -180,16 +184,6 @@ impl Prepared {
 }
 
 /// The dead-letter class of a parse failure.
-fn class_of(e: &ParseError) -> Class {
-    match e {
-        ParseError::InvalidJson(_) => Class::InvalidJson,
-        ParseError::Id(IdError::Missing) => Class::MissingId,
-        ParseError::Id(IdError::Invalid(_)) => Class::InvalidId,
-        ParseError::UnknownShape(_) => Class::UnknownShape,
-        ParseError::MissingText => Class::MissingText,
-    }
-}
-
 /// Replaces the identifying fields in the record and in its raw JSON.
 fn pseudonymise(p: &Pseudonymizer, tweet: &mut tweet::Tweet, payload: &[u8]) -> String {
     tweet.username = tweet.username.as_deref().map(|u| p.pseudonym(u));
@@ -263,8 +257,9 @@ mod tests {
         let filters = music();
         let mut p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
         let skipped = p.settle(&RecentIds::new(10));
-        let ids: Vec<(i64, i64)> = p.rows.iter().map(|r| (r.tweet.id, r.tweet.retweet_count)).collect();
-        assert_eq!(ids, [(1, 9), (3, 0)]);
+        let ids: Vec<(i64, Option<i64>)> =
+            p.rows.iter().map(|r| (r.tweet.id, r.tweet.retweet_count)).collect();
+        assert_eq!(ids, [(1, Some(9)), (3, Some(0))]);
         assert_eq!(skipped, 2);
         assert_eq!(p.filtered, 1);
         assert_eq!(p.by_rule["music"], 1);
@@ -325,7 +320,7 @@ mod tests {
         let mut p = prepare(&[msg(0, &line(5, 1)), msg(1, &line(4, 9))], &shaping);
         let skipped = p.settle(&cache);
         let kept: Vec<_> = p.rows.iter().map(|r| (r.tweet.retweet_count, r.tweet.like_count)).collect();
-        assert_eq!(kept, [(4, Some(9))]);
+        assert_eq!(kept, [(Some(4), Some(9))]);
         assert_eq!(skipped, 1);
     }
 
@@ -338,7 +333,7 @@ mod tests {
         let mut p = prepare(&[msg(0, &line("1", "a", 5)), msg(1, &line("1", "a", 6))], &shaping);
         let skipped = p.settle(&cache);
         assert_eq!(p.rows.len(), 1);
-        assert_eq!(p.rows[0].tweet.retweet_count, 6);
+        assert_eq!(p.rows[0].tweet.retweet_count, Some(6));
         assert_eq!(skipped, 1);
     }
 }

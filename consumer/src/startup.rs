@@ -11,11 +11,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::ClientConfig;
-use tweetpipe_common::filter::Filters;
 use tweetpipe_common::kafka::{ensure_topics, TopicSpec};
-use tweetpipe_common::pseudonym::Pseudonymizer;
 use tweetpipe_common::retry::retry_startup;
 use tweetpipe_common::shutdown::Shutdown;
+use tweetpipe_model::filter::Filters;
+use tweetpipe_model::pseudonym::Pseudonymizer;
 
 use crate::cli::{Dedup, RunArgs, StartAt};
 use crate::db::{self, writer::Writer};

@@ -1,13 +1,21 @@
 //! Flags and environment variables. Every setting has both, with defaults that work against the
-//! local stack (`deploy/local/stack.sh up`).
+//! local stack (`deploy/local/stack.sh up`). This is the only module that knows about the
+//! command line: [`ProduceArgs::settings`] turns it, once, into the settings each component
+//! owns ([`crate::Settings`]), and components are built from those.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use tweetpipe_common::kafka::KafkaArgs;
+use secrecy::SecretString;
+use tweetpipe_common::kafka::{KafkaArgs, TopicSpec};
 use tweetpipe_common::telemetry::LogFormat;
 
-use crate::source::SourceSpec;
+use crate::sink::SinkSettings;
+use crate::source::synthetic::SyntheticSettings;
+use crate::source::x::XSettings;
+use crate::source::{SourceSettings, SourceSpec};
+use crate::Settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -117,7 +125,7 @@ pub struct ProduceArgs {
     pub synthetic: SyntheticArgs,
 
     #[command(flatten)]
-    pub x: crate::x::XArgs,
+    pub x: XArgs,
 
     /// Partitions for topics this run creates (it never changes existing topics).
     #[arg(long, env = "TWEETPIPE_PARTITIONS", default_value_t = 6)]
@@ -155,15 +163,35 @@ pub struct ProduceArgs {
     /// Records buffered between the readers and Kafka.
     #[arg(long, hide = true, default_value_t = 4096)]
     pub channel_capacity: usize,
+
+    /// Also write the summary as one JSON object to this file (for scripts and tests).
+    #[arg(long = "summary-json", env = "TWEETPIPE_SUMMARY_JSON", value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 impl ProduceArgs {
-    pub fn sources(&self) -> Vec<SourceSpec> {
-        self.source.clone()
-    }
-
-    pub fn flush_timeout(&self) -> Duration {
-        Duration::from_secs(self.flush_timeout_secs)
+    /// The settings of every component, decided here once.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            topics: self
+                .create_topics
+                .then_some(TopicSpec { partitions: self.partitions, replication: self.replication_factor }),
+            sink: SinkSettings {
+                kafka: self.kafka.clone(),
+                topic: self.topic.clone(),
+                max_message_bytes: self.max_message_bytes,
+                flush_timeout: Duration::from_secs(self.flush_timeout_secs),
+            },
+            sources: SourceSettings {
+                specs: self.source.clone(),
+                max_line_bytes: self.max_line_bytes,
+                synthetic: self.synthetic.settings(),
+                x: self.x.settings(),
+            },
+            http_addr: self.http_addr,
+            channel_capacity: self.channel_capacity.max(1),
+            summary_json: self.summary_json.clone(),
+        }
     }
 }
 
@@ -194,4 +222,153 @@ pub struct SyntheticArgs {
     /// precision), so `row committed - created_at` measures end-to-end latency.
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_WALL_CLOCK")]
     pub wall_clock: bool,
+}
+
+impl SyntheticArgs {
+    pub fn settings(&self) -> SyntheticSettings {
+        SyntheticSettings {
+            count: self.count,
+            rate: self.rate,
+            duplicate_share: self.duplicate_share,
+            music_share: self.music_share,
+            seed: self.seed,
+            wall_clock: self.wall_clock,
+        }
+    }
+}
+
+/// The X sources' flags.
+#[derive(Clone, Args)]
+pub struct XArgs {
+    /// Base URL of the X API; tests and proxies point it elsewhere.
+    #[arg(long = "api-base-url", env = "X_API_BASE_URL", default_value = "https://api.x.com")]
+    pub api_base_url: String,
+
+    /// App-only bearer token; set X_BEARER_TOKEN instead of passing it on a command line.
+    #[arg(long = "bearer-token", env = "X_BEARER_TOKEN", hide = true, hide_env_values = true)]
+    pub bearer_token: Option<SecretString>,
+
+    /// File holding the bearer token (a mounted Kubernetes Secret). The token can also come from
+    /// the X_BEARER_TOKEN environment variable. It is never printed.
+    #[arg(long = "bearer-token-file", env = "X_BEARER_TOKEN_FILE", value_name = "PATH")]
+    pub bearer_token_file: Option<PathBuf>,
+
+    /// Filtered-stream rule (repeatable): `VALUE`, or `TAG: VALUE` to tag it,
+    /// e.g. `--rule 'jb: #justinbieber -is:retweet'`.
+    #[arg(long = "rule", value_name = "RULE")]
+    pub rules: Vec<String>,
+
+    /// File of filtered-stream rules, one per line in `--rule` syntax; `#` starts a comment.
+    #[arg(long = "rules-file", env = "TWEETPIPE_X_RULES_FILE", value_name = "PATH")]
+    pub rules_file: Option<PathBuf>,
+
+    /// Seconds with neither data nor keep-alive after which the stream counts as dead.
+    #[arg(
+        long = "stream-timeout",
+        env = "TWEETPIPE_X_STREAM_TIMEOUT",
+        default_value_t = 20,
+        value_name = "SECONDS"
+    )]
+    pub stream_timeout_secs: u64,
+
+    /// Recent-search query (`--source x-search`).
+    #[arg(long, env = "TWEETPIPE_X_QUERY")]
+    pub query: Option<String>,
+
+    /// Seconds between recent-search polls.
+    #[arg(long = "interval", env = "TWEETPIPE_X_INTERVAL", default_value_t = 60, value_name = "SECONDS")]
+    pub interval_secs: u64,
+
+    /// One-off backfill: search from this time (RFC 3339, at most 7 days back), then exit.
+    #[arg(long = "start-time", env = "TWEETPIPE_X_START_TIME", value_name = "RFC3339")]
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Where recent search keeps the newest id it sent, so a restart neither misses nor repeats.
+    #[arg(
+        long = "checkpoint-file",
+        env = "TWEETPIPE_X_CHECKPOINT",
+        default_value = "x-search.checkpoint",
+        value_name = "PATH"
+    )]
+    pub checkpoint_file: PathBuf,
+
+    /// Consecutive 401/403 answers before giving up with an error.
+    #[arg(long = "max-auth-failures", env = "TWEETPIPE_X_MAX_AUTH_FAILURES", default_value_t = 3)]
+    pub max_auth_failures: u32,
+
+    /// Shrinks every reconnect delay (for tests of the real schedule); 1 in production.
+    #[arg(long = "x-backoff-scale", hide = true, default_value_t = 1.0)]
+    pub backoff_scale: f64,
+}
+
+impl std::fmt::Debug for XArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("XArgs")
+            .field("api_base_url", &self.api_base_url)
+            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "***"))
+            .field("bearer_token_file", &self.bearer_token_file)
+            .field("rules", &self.rules)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+impl XArgs {
+    pub fn settings(&self) -> XSettings {
+        XSettings {
+            api_base_url: self.api_base_url.clone(),
+            bearer_token: self.bearer_token.clone(),
+            bearer_token_file: self.bearer_token_file.clone(),
+            rules: self.rules.clone(),
+            rules_file: self.rules_file.clone(),
+            stream_timeout: Duration::from_secs(self.stream_timeout_secs.max(1)),
+            query: self.query.clone(),
+            interval: Duration::from_secs(self.interval_secs.max(1)),
+            start_time: self.start_time,
+            checkpoint_file: self.checkpoint_file.clone(),
+            max_auth_failures: self.max_auth_failures,
+            backoff_scale: self.backoff_scale,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_becomes_each_components_settings_once() {
+        let cli = Cli::try_parse_from([
+            "tweetpipe-producer",
+            "--topic",
+            "t",
+            "--source",
+            "stdin",
+            "--source",
+            "synthetic",
+            "--count",
+            "5",
+            "--seed",
+            "9",
+            "--flush-timeout",
+            "7",
+            "--create-topics",
+            "false",
+            "--stream-timeout",
+            "0",
+            "--summary-json",
+            "/tmp/s.json",
+        ])
+        .expect("valid flags");
+        let settings = cli.produce.settings();
+        assert_eq!(settings.sink.topic, "t");
+        assert_eq!(settings.sink.flush_timeout, Duration::from_secs(7));
+        assert!(settings.topics.is_none());
+        assert_eq!(settings.sources.specs, [SourceSpec::Stdin, SourceSpec::Synthetic]);
+        assert_eq!(settings.sources.synthetic, SyntheticSettings::new(5, 9));
+        assert_eq!(settings.sources.x.stream_timeout, Duration::from_secs(1), "never a zero timeout");
+        assert_eq!(settings.summary_json.as_deref(), Some(std::path::Path::new("/tmp/s.json")));
+    }
 }

@@ -6,7 +6,6 @@
 //! lag of a group stays visible, and keeps growing, while none of its consumers runs. It never
 //! joins the groups it watches (it reads their offsets without subscribing).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,6 +16,7 @@ use clap::Args;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::metrics_catalog::{self, Component};
+use tweetpipe_common::shutdown::Shutdown;
 
 use crate::cli::TopicArgs;
 
@@ -130,10 +130,7 @@ impl Brokers {
 /// Serves `/metrics` and reads the offsets every `--interval` until `shutdown` completes.
 /// Broker outages and a topic that does not exist yet are logged and retried every round;
 /// `/readyz` says whether the last round succeeded.
-pub async fn run(
-    args: ExporterArgs,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+pub async fn run(args: ExporterArgs, shutdown: Shutdown) -> anyhow::Result<()> {
     anyhow::ensure!(!args.interval.is_zero(), "--interval must be longer than zero");
     let healthy = Arc::new(AtomicBool::new(false));
     let ready = healthy.clone();
@@ -145,17 +142,16 @@ pub async fn run(
 
     let mut tick = tokio::time::interval(args.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            () = &mut shutdown => break,
+            () = shutdown.cancelled() => break,
             _ = tick.tick() => {}
         }
         let (b, s) = (brokers.clone(), stop.clone());
         let mut round = tokio::task::spawn_blocking(move || b.round(&s));
         let result = tokio::select! {
             r = &mut round => r.context("an exporter round panicked")?,
-            () = &mut shutdown => {
+            () = shutdown.cancelled() => {
                 stop.store(true, Ordering::Relaxed);
                 let _ = round.await;
                 break;

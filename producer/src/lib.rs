@@ -1,42 +1,64 @@
-//! `tweetpipe-producer`: reads tweets from files, stdin or a synthetic generator and produces
-//! one Kafka message per tweet, keyed by tweet id.
+//! `tweetpipe-producer`: reads tweets from files, stdin, a synthetic generator or the X API and
+//! produces one Kafka message per tweet, keyed by tweet id.
 //!
 //! # Layout
-//! - [`cli`]: flags and environment variables.
-//! - [`source`]: where tweets come from; each source turns its input into [`source::Record`]s
-//!   on a bounded channel. [`synthetic`] is the seeded demo generator.
+//! - [`cli`]: flags and environment variables; the only module that knows the command line.
+//!   It builds [`Settings`] once; every component is built from its own settings struct.
+//! - [`source`]: where tweets come from (files and stdin, [`source::synthetic`], [`source::x`]);
+//!   each source turns its input into [`record::Record`]s on one bounded channel.
+//! - [`record`]: what travels from the sources to the sink.
 //! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
 //!   the final flush.
-//! - [`summary`]: what a run did, printed at the end; the same figures go to `/metrics`.
+//! - [`summary`]: what a run did, printed at the end and written as JSON (`--summary-json`);
+//!   the same figures go to `/metrics`.
 //! - [`topic`]: `topic create | describe | add-partitions | exporter`; [`exporter`]: consumer-group
 //!   lag read from the brokers, served on `/metrics`.
-//! - `generate`: [`synthetic::write_lines`], the generator's output as a file.
-//! - [`x`]: the X API v2 sources (filtered stream, recent search).
+//! - `generate`: [`source::synthetic::write_lines`], the generator's output as a file.
 //!
-//! [`run`] takes the shutdown future as an argument, so tests can stop it like SIGTERM does.
+//! [`run`] takes the shutdown token as an argument, so tests can stop it like SIGTERM does.
 
 pub mod cli;
 pub mod exporter;
+pub mod record;
 pub mod sink;
 pub mod source;
 pub mod summary;
-pub mod synthetic;
 pub mod topic;
-pub mod x;
 
-use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tweetpipe_common::kafka::{dlq_topic, ensure_topics, TopicSpec};
 use tweetpipe_common::retry::retry_startup;
+use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_common::{exit, kafka_preflight};
 
-use crate::cli::{AddPartitionsArgs, Cli, Command, ProduceArgs, TopicCommand, TopicCreateArgs};
+use crate::cli::{AddPartitionsArgs, Cli, Command, TopicCommand, TopicCreateArgs};
+use crate::sink::{KafkaSink, SinkSettings};
+use crate::source::SourceSettings;
 use crate::summary::Summary;
 
+/// Everything a producer run needs, decided once (from the command line by
+/// [`cli::ProduceArgs::settings`], or by hand in tests).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Create the topic and its dead-letter topic with this shape when missing.
+    pub topics: Option<TopicSpec>,
+    pub sink: SinkSettings,
+    pub sources: SourceSettings,
+    /// Serve `/healthz`, `/readyz` and `/metrics` here.
+    pub http_addr: Option<SocketAddr>,
+    /// Records buffered between the readers and Kafka.
+    pub channel_capacity: usize,
+    /// Where the summary goes as JSON.
+    pub summary_json: Option<PathBuf>,
+}
+
 /// Runs the command line, prints the summary, and maps the outcome to an exit code.
-pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> ExitCode {
+pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     // Kafka's settings are checked before anything else: a wrong password or CA ends the
     // process in seconds (exit 78) instead of leaving librdkafka retrying it forever. The lag
     // exporter is left out: it serves /metrics whether the brokers answer or not.
@@ -49,16 +71,8 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
         Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_)) => None,
         None => Some(&cli.produce.kafka),
     };
-    // One token for the signal; what follows still takes it as a future.
-    let token = tweetpipe_common::shutdown::Shutdown::new();
-    let cancel = token.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        cancel.cancel();
-    });
-    let shutdown = token.clone().cancelled_owned();
     if let Some(kafka) = kafka {
-        match kafka_preflight::check(kafka, &token).await {
+        match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}
             Ok(false) => return ExitCode::SUCCESS,
             Err(e) => return exit::report(&e),
@@ -67,12 +81,22 @@ pub async fn main_with(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'st
     match cli.command {
         // `topic exporter` runs until SIGTERM.
         Some(Command::Topic(command)) => return exit_code(topic::run(command, shutdown).await),
-        Some(Command::Generate(args)) => return exit_code(synthetic::write_lines(&args)),
+        Some(Command::Generate(args)) => {
+            return exit_code(source::synthetic::write_lines(&args.synthetic.settings(), &args.out))
+        }
         None => {}
     }
-    match run(cli.produce, shutdown).await {
+    let settings = cli.produce.settings();
+    let summary_json = settings.summary_json.clone();
+    match run(settings, shutdown).await {
         Ok(summary) => {
             println!("{summary}");
+            if let Some(path) = summary_json {
+                if let Err(e) = summary.write_json(&path) {
+                    tracing::error!("{e:#}");
+                    return ExitCode::FAILURE;
+                }
+            }
             if summary.failed > 0 {
                 tracing::error!(failed = summary.failed, "some messages were not delivered");
                 ExitCode::FAILURE
@@ -91,49 +115,42 @@ fn exit_code(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Produces every source in order until they end or `shutdown` completes, then flushes.
-pub async fn run(
-    args: ProduceArgs,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<Summary> {
-    let dlq = dlq_topic(&args.topic);
-    if args.create_topics {
-        let spec = TopicSpec { partitions: args.partitions, replication: args.replication_factor };
-        let topics = [args.topic.as_str(), dlq.as_str()];
-        retry_startup("creating topics", &tweetpipe_common::shutdown::Shutdown::new(), || {
-            ensure_topics(&args.kafka, &topics, spec)
-        })
-        .await?;
+/// Produces every source in order until they end or `shutdown` is cancelled, then flushes.
+pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summary> {
+    if let Some(spec) = settings.topics {
+        let dlq = dlq_topic(&settings.sink.topic);
+        let topics = [settings.sink.topic.as_str(), dlq.as_str()];
+        tracing::info!(topic = %settings.sink.topic, "creating the topics if missing");
+        retry_startup("creating topics", &shutdown, || ensure_topics(&settings.sink.kafka, &topics, spec))
+            .await?;
     }
-    let sink = sink::KafkaSink::new(&args, &dlq).context("creating the Kafka producer")?;
-    if let Some(addr) = args.http_addr {
+    let sink = KafkaSink::new(&settings.sink).context("creating the Kafka producer")?;
+    if let Some(addr) = settings.http_addr {
         // Ready once the topics are there and the producer exists.
         tweetpipe_common::observe::serve(addr, std::sync::Arc::new(|| true)).await?;
         tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Producer);
     }
-    let (tx, rx) = tokio::sync::mpsc::channel(args.channel_capacity);
-    let stop = source::StopFlag::default();
-    let reader = source::spawn_all(
-        args.sources(),
-        args.synthetic.clone(),
-        args.x.clone(),
-        args.max_line_bytes,
-        tx,
-        stop.clone(),
-    );
-
-    let stop_on_signal = stop.clone();
-    let signal = tokio::spawn(async move {
-        shutdown.await;
-        stop_on_signal.stop();
-    });
-    let result = sink.drain(rx, &stop).await;
-    signal.abort();
-    let read = reader.await.context("source task panicked")?;
-    let mut summary = result?;
-    let read = read?;
-    summary.lines = read.lines;
-    summary.bytes_read = read.bytes;
-    summary.x = read.x;
+    let (tx, rx) = tokio::sync::mpsc::channel(settings.channel_capacity);
+    let mut reader = source::spawn_all(settings.sources, tx, shutdown.clone());
+    let mut summary = sink.drain(rx, &shutdown).await?;
+    // After a shutdown the readers stop at their next line; one blocked on input that stays
+    // open (stdin, a FIFO) cannot be interrupted and is left behind, its counts unknown.
+    let read = if shutdown.is_cancelled() {
+        match tokio::time::timeout(Duration::from_millis(200), &mut reader).await {
+            Ok(read) => Some(read),
+            Err(_) => {
+                tracing::warn!("an input is still blocked on a read; not waiting for it");
+                None
+            }
+        }
+    } else {
+        Some(reader.await)
+    };
+    if let Some(read) = read {
+        let read = read.context("source task panicked")??;
+        summary.lines = read.lines;
+        summary.bytes_read = read.bytes;
+        summary.x = read.x;
+    }
     Ok(summary)
 }

@@ -1,5 +1,7 @@
 //! The Kafka side of the producer: one message per tweet, keyed by id, with format and source
-//! headers; dead letters to `<topic>.dlq`; every delivery report awaited and counted.
+//! headers; dead letters to `<topic>.dlq` (one [`DeadLetter`] each); every delivery report
+//! awaited and counted. On shutdown it stops taking new records, sends what is already queued,
+//! and flushes, all within the flush timeout.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,12 +14,27 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message as _};
 use tokio::sync::mpsc::Receiver;
-use tweetpipe_common::envelope::{Item, Reject, TweetMessage};
-use tweetpipe_common::kafka::{dlq, HEADER_FORMAT, HEADER_SOURCE};
+use tweetpipe_common::backoff::Backoff;
+use tweetpipe_common::dead_letter::{DeadLetter, Origin};
+use tweetpipe_common::kafka::{dlq_topic, KafkaArgs, HEADER_FORMAT, HEADER_SOURCE};
+use tweetpipe_common::shutdown::Shutdown;
+use tweetpipe_model::dead_letter::Class;
+use tweetpipe_model::envelope::{Item, Reject, TweetMessage};
 
-use crate::cli::ProduceArgs;
-use crate::source::{Msg, StopFlag};
+use crate::record::Msg;
 use crate::summary::Summary;
+
+/// What the sink needs to know: where to send, how large a tweet may be, how long to flush.
+#[derive(Debug, Clone)]
+pub struct SinkSettings {
+    pub kafka: KafkaArgs,
+    /// The topic; dead letters go to `<topic>.dlq`.
+    pub topic: String,
+    /// Largest tweet message; a larger one is dead-lettered (`oversized`).
+    pub max_message_bytes: usize,
+    /// How long the final flush (and, after a shutdown signal, sending what is queued) may take.
+    pub flush_timeout: Duration,
+}
 
 /// Header giving the input line a tweet came from.
 pub const HEADER_LINE: &str = "tweetpipe.source.line";
@@ -74,15 +91,19 @@ pub struct KafkaSink {
     dlq_topic: String,
     max_message_bytes: usize,
     flush_timeout: Duration,
+    /// Set on shutdown: queued records are sent, and the flush done, by then.
+    deadline: Option<Instant>,
+    dead_letter_classes: BTreeMap<&'static str, u64>,
 }
 
 impl KafkaSink {
-    pub fn new(args: &ProduceArgs, dlq_topic: &str) -> anyhow::Result<Self> {
+    pub fn new(settings: &SinkSettings) -> anyhow::Result<Self> {
+        let dlq_topic = dlq_topic(&settings.topic);
         let deliveries = Arc::new(Deliveries::default());
-        let context = DeliveryContext { deliveries: deliveries.clone(), dlq_topic: dlq_topic.to_owned() };
+        let context = DeliveryContext { deliveries: deliveries.clone(), dlq_topic: dlq_topic.clone() };
         // The broker must accept what we decided to send: leave room for headers and framing.
-        let message_max = (args.max_message_bytes + 64 * 1024).to_string();
-        let producer: ThreadedProducer<DeliveryContext> = args
+        let message_max = (settings.max_message_bytes + 64 * 1024).to_string();
+        let producer: ThreadedProducer<DeliveryContext> = settings
             .kafka
             .client_config(&[
                 ("enable.idempotence", "true"),
@@ -106,39 +127,57 @@ impl KafkaSink {
         Ok(Self {
             producer: Arc::new(producer),
             deliveries,
-            topic: args.topic.clone(),
-            dlq_topic: dlq_topic.to_owned(),
-            max_message_bytes: args.max_message_bytes,
-            flush_timeout: args.flush_timeout(),
+            topic: settings.topic.clone(),
+            dlq_topic,
+            max_message_bytes: settings.max_message_bytes,
+            flush_timeout: settings.flush_timeout,
+            deadline: None,
+            dead_letter_classes: BTreeMap::new(),
         })
     }
 
-    /// Produces every record until the channel closes, then flushes and reports.
-    pub async fn drain(self, mut rx: Receiver<Msg>, stop: &StopFlag) -> anyhow::Result<Summary> {
+    /// Produces every record until the channel closes, or until `shutdown` and then what is
+    /// already queued; then flushes and reports.
+    pub async fn drain(mut self, mut rx: Receiver<Msg>, shutdown: &Shutdown) -> anyhow::Result<Summary> {
         let started = Instant::now();
         let mut control: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut deletes = 0u64;
         let mut last_progress = Instant::now();
-        while let Some(msg) = rx.recv().await {
+        let mut closed = false;
+        loop {
+            let msg = tokio::select! {
+                biased;
+                () = shutdown.cancelled(), if !closed => {
+                    // Readers stop sending (a reader blocked on input that stays open is not
+                    // waited for); what they sent before is still produced.
+                    closed = true;
+                    rx.close();
+                    self.stopping();
+                    tracing::info!(queued = rx.len(), "stopping: sending what was read, then flushing");
+                    continue;
+                }
+                msg = rx.recv() => msg,
+            };
+            let Some(msg) = msg else { break };
             let record = match msg {
                 Msg::Record(r) => r,
                 Msg::Flush(reply) => {
-                    let _ = reply.send(self.flush_now().await);
+                    let _ = reply.send(self.flush_now(shutdown).await);
                     continue;
                 }
             };
             metrics::gauge!("tweetpipe_producer_queue_depth").set(rx.len() as f64);
             match record.item {
-                Item::Tweet(tweet) => self.send_tweet(&record.origin, record.line, tweet).await,
+                Item::Tweet(tweet) => self.send_tweet(&record.origin, record.line, tweet, shutdown).await,
                 Item::Delete(id) => {
-                    self.tombstone(&record.origin, id).await;
+                    self.tombstone(&record.origin, id, shutdown).await;
                     deletes += 1;
                 }
                 Item::Control(kind) => {
                     *control.entry(kind).or_default() += 1;
                     tracing::debug!(source = %record.origin, line = record.line, kind, "control message");
                 }
-                Item::Reject(reject) => self.dead_letter(&record.origin, record.line, reject).await,
+                Item::Reject(reject) => self.dead_letter(&record.origin, record.line, reject, shutdown).await,
             }
             if last_progress.elapsed() > Duration::from_secs(10) {
                 last_progress = Instant::now();
@@ -150,13 +189,11 @@ impl KafkaSink {
                 );
             }
         }
-        if stop.is_stopped() {
-            tracing::info!("stopped reading; flushing what was sent");
-        } else {
+        if !closed {
             tracing::info!(in_flight = self.producer.in_flight_count(), "all input read; flushing");
         }
         let producer = self.producer.clone();
-        let timeout = self.flush_timeout;
+        let timeout = self.time_left();
         let flushed = tokio::task::spawn_blocking(move || producer.flush(timeout))
             .await
             .context("flush task panicked")?;
@@ -165,41 +202,60 @@ impl KafkaSink {
             tracing::error!(error = %e, unflushed, "flush did not complete");
         }
         Ok(Summary {
-            lines: 0,
-            bytes_read: 0,
             tweets: self.deliveries.tweets.load(Ordering::Relaxed),
             tweet_bytes: self.deliveries.tweet_bytes.load(Ordering::Relaxed),
             dead_lettered: self.deliveries.dead_letters.load(Ordering::Relaxed),
+            dead_letter_classes: std::mem::take(&mut self.dead_letter_classes),
             control,
             failed: self.deliveries.failed.load(Ordering::Relaxed) + unflushed,
             elapsed: started.elapsed(),
-            x: Default::default(),
             deletes,
+            interrupted: self.deadline.is_some(),
+            ..Summary::default()
         })
     }
 
+    /// Shutdown began: from now on everything must be done within the flush timeout.
+    fn stopping(&mut self) {
+        let timeout = self.flush_timeout;
+        self.deadline.get_or_insert_with(|| Instant::now() + timeout);
+    }
+
+    /// How long a flush may wait: the flush timeout, or what is left of it after a shutdown.
+    fn time_left(&self) -> Duration {
+        match self.deadline {
+            Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+            None => self.flush_timeout,
+        }
+    }
+
     /// Waits for every outstanding delivery; true if all of them (and all before) succeeded.
-    async fn flush_now(&self) -> bool {
+    async fn flush_now(&self, shutdown: &Shutdown) -> bool {
         let failed_before = self.deliveries.failed.load(Ordering::Relaxed);
         let producer = self.producer.clone();
-        let timeout = self.flush_timeout;
-        let flushed = tokio::task::spawn_blocking(move || producer.flush(timeout)).await;
+        let timeout = self.time_left();
+        let flush = tokio::task::spawn_blocking(move || producer.flush(timeout));
+        // A shutdown does not wait for this flush: the final one follows, within the deadline.
+        let flushed = tokio::select! {
+            flushed = flush => flushed,
+            () = shutdown.cancelled() => return false,
+        };
         matches!(flushed, Ok(Ok(())))
             && failed_before == 0
             && self.deliveries.failed.load(Ordering::Relaxed) == 0
     }
 
-    async fn send_tweet(&self, origin: &str, line: u64, tweet: TweetMessage) {
+    async fn send_tweet(&mut self, origin: &str, line: u64, tweet: TweetMessage, shutdown: &Shutdown) {
         if tweet.payload.len() > self.max_message_bytes {
             let reject = Reject {
                 id: Some(tweet.id),
                 payload: Some(tweet.payload),
                 ..Reject::new(
-                    "oversized",
+                    Class::Oversized,
                     format!("tweet message exceeds the limit of {} bytes", self.max_message_bytes),
                 )
             };
-            return self.dead_letter(origin, line, reject).await;
+            return self.dead_letter(origin, line, reject, shutdown).await;
         }
         let key = tweet.id.to_string();
         let line = line.to_string();
@@ -207,57 +263,61 @@ impl KafkaSink {
             .insert(Header { key: HEADER_FORMAT, value: Some(tweet.format.as_str()) })
             .insert(Header { key: HEADER_SOURCE, value: Some(origin) })
             .insert(Header { key: HEADER_LINE, value: Some(&line) });
-        let record = BaseRecord::to(&self.topic).key(&key).payload(&tweet.payload).headers(headers);
-        self.send(record).await;
+        let topic = self.topic.clone();
+        let record = BaseRecord::to(&topic).key(&key).payload(&tweet.payload).headers(headers);
+        self.send(record, shutdown).await;
     }
 
     /// A deletion: the tweet's key with no value. The consumer deletes the row, and a compacted
     /// topic eventually drops the tweet's earlier messages too.
-    async fn tombstone(&self, origin: &str, id: i64) {
+    async fn tombstone(&mut self, origin: &str, id: i64, shutdown: &Shutdown) {
         let key = id.to_string();
         let headers = OwnedHeaders::new_with_capacity(2)
             .insert(Header { key: HEADER_FORMAT, value: Some("delete") })
             .insert(Header { key: HEADER_SOURCE, value: Some(origin) });
-        self.send(BaseRecord::to(&self.topic).key(&key).headers(headers)).await;
+        let topic = self.topic.clone();
+        self.send(BaseRecord::<String, [u8]>::to(&topic).key(&key).headers(headers), shutdown).await;
     }
 
-    async fn dead_letter(&self, origin: &str, line: u64, reject: Reject) {
-        tracing::warn!(source = origin, line, class = reject.class, reason = %reject.message, "dead-lettering input");
-        let mut value = reject.payload.unwrap_or_default();
-        let original_size = value.len();
-        let keep = self.max_message_bytes.clamp(1024, 64 * 1024);
-        let truncated = value.len() > self.max_message_bytes;
-        if truncated {
-            value.truncate(keep);
-        }
+    async fn dead_letter(&mut self, origin: &str, line: u64, reject: Reject, shutdown: &Shutdown) {
+        tracing::warn!(source = origin, line, class = %reject.class, reason = %reject.message, "dead-lettering input");
+        *self.dead_letter_classes.entry(reject.class.as_str()).or_default() += 1;
+        let letter =
+            DeadLetter::new(reject.class, reject.message, Origin::Input { source: origin.to_owned(), line });
+        let value = reject.payload.unwrap_or_default();
+        let (value, original_size) = DeadLetter::fit(&value);
         let key = reject.id.map(|id| id.to_string());
-        let line = line.to_string();
-        let size = original_size.to_string();
-        let mut headers = OwnedHeaders::new_with_capacity(6)
-            .insert(Header { key: dlq::STAGE, value: Some("producer") })
-            .insert(Header { key: dlq::CLASS, value: Some(reject.class) })
-            .insert(Header { key: dlq::MESSAGE, value: Some(&reject.message) })
-            .insert(Header { key: dlq::SOURCE, value: Some(origin) })
-            .insert(Header { key: dlq::LINE, value: Some(&line) });
-        if truncated {
-            headers = headers.insert(Header { key: dlq::ORIGINAL_SIZE, value: Some(&size) });
-        }
-        let mut record = BaseRecord::to(&self.dlq_topic).payload(&value).headers(headers);
+        let topic = self.dlq_topic.clone();
+        let mut record =
+            BaseRecord::to(&topic).payload(value).headers(letter.to_headers(None, original_size));
         if let Some(key) = &key {
             record = record.key(key);
         }
-        self.send(record).await;
+        self.send(record, shutdown).await;
     }
 
-    /// Enqueues a record, waiting while librdkafka's queue is full. Other errors are counted as
-    /// failed deliveries.
-    async fn send(&self, mut record: BaseRecord<'_, String, Vec<u8>>) {
+    /// Enqueues a record, waiting while librdkafka's queue is full — after a shutdown signal
+    /// only until the flush deadline. A record that cannot be enqueued counts as failed.
+    async fn send<P: rdkafka::message::ToBytes + ?Sized>(
+        &mut self,
+        mut record: BaseRecord<'_, String, P>,
+        shutdown: &Shutdown,
+    ) {
+        let mut backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(50));
         loop {
             match self.producer.send(record) {
                 Ok(()) => return,
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                     record = back;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    if shutdown.is_cancelled() {
+                        self.stopping();
+                    }
+                    if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                        self.deliveries.failed.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(topic = record.topic, "queue still full at the flush deadline");
+                        return;
+                    }
+                    tokio::time::sleep(backoff.next_delay()).await;
                 }
                 Err((e, back)) => {
                     self.deliveries.failed.fetch_add(1, Ordering::Relaxed);

@@ -2,7 +2,6 @@
 //! is administered. `topic exporter` lives in [`crate::exporter`].
 
 use std::fmt::Write as _;
-use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -12,15 +11,13 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::kafka::{dlq_topic, KafkaArgs};
+use tweetpipe_common::shutdown::Shutdown;
 
 use crate::cli::{AddPartitionsArgs, TopicCommand, TopicCreateArgs};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(
-    command: TopicCommand,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+pub async fn run(command: TopicCommand, shutdown: Shutdown) -> anyhow::Result<()> {
     match command {
         TopicCommand::Exporter(args) => crate::exporter::run(args, shutdown).await,
         TopicCommand::Create(args) => create(&args).await,

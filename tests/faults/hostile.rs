@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use tweetpipe_producer::synthetic::Generator;
+use tweetpipe_producer::source::synthetic::Generator;
 use tweetpipe_tests::expect::table;
 use tweetpipe_tests::faults::serial;
 use tweetpipe_tests::{read_topic, run, summary, RawRecord, TestContext};

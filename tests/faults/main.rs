@@ -7,18 +7,18 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tweetpipe_producer::cli::SyntheticArgs;
-use tweetpipe_producer::synthetic::Generator;
-use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
+use tweetpipe_producer::source::synthetic::{Generator, SyntheticSettings};
+use tweetpipe_tests::expect::{expected_rows, table};
 use tweetpipe_tests::faults::{
     kafka_port, pg_port, serial, sigterm, stack, upsert_waiting_on_lock, wait_port_closed, Logged,
     OffsetWatcher,
 };
+use tweetpipe_tests::producer::{produce, spawn, summary_of, SummaryFile};
 use tweetpipe_tests::{
-    consumer_summary, count, read_topic, run, summary, wait_output, wait_until, ConsumerSummary, TestContext,
+    consumer_summary, read_topic, run, wait_output, wait_until, ConsumerSummary, TestContext,
 };
 
 mod hostile;
@@ -29,29 +29,28 @@ const LIMIT: Duration = Duration::from_secs(240);
 struct Scenario {
     name: &'static str,
     ctx: TestContext,
-    args: SyntheticArgs,
+    args: SyntheticSettings,
     started: Instant,
 }
 
 impl Scenario {
     async fn new(name: &'static str, count: u64, duplicate_share: f64, seed: u64) -> Self {
         let ctx = TestContext::new(name).await.expect("context");
-        let args =
-            SyntheticArgs { count, rate: 0.0, duplicate_share, music_share: 0.05, seed, wall_clock: false };
+        let args = SyntheticSettings::new(count, seed).duplicate_share(duplicate_share);
         Self { name, ctx, args, started: Instant::now() }
     }
 
     fn producer(&self, extra: &[&str]) -> Command {
         let mut cmd = self.ctx.producer();
-        cmd.args(synthetic_flags(&self.args)).args(extra);
+        cmd.args(self.args.to_flags()).args(extra);
         cmd
     }
 
     /// Produces the whole stream and checks every message was acknowledged.
     fn produce(&self, extra: &[&str]) {
-        let s = summary(&run(&mut self.producer(extra), LIMIT));
-        assert_eq!(count(&s, "tweets"), self.args.count);
-        assert_eq!(count(&s, "failed"), 0);
+        let s = produce(&mut self.producer(extra), LIMIT);
+        assert_eq!(s.count("tweets"), self.args.count);
+        assert_eq!(s.count("failed"), 0);
     }
 
     fn consumer(&self, extra: &[&str]) -> Command {
@@ -191,15 +190,11 @@ async fn f3_kafka_killed_while_producer_and_consumers_run() {
     // Create the topic first, so the consumer can join before the producer starts.
     let mut empty = s.ctx.producer();
     empty.args(["--source", "synthetic", "--count", "0"]);
-    summary(&run(&mut empty, LIMIT));
+    produce(&mut empty, LIMIT);
     let watcher = OffsetWatcher::start(&s.ctx);
     let consumer = Logged::spawn(s.consumer(&["--batch-size", "500"]), "kill_kafka");
-    let producer = s
-        .producer(&["--rate", "15000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let producer_summary = SummaryFile::default();
+    let producer = spawn(&mut s.producer(&["--rate", "15000"]), &producer_summary);
     s.wait_rows(5_000, "some rows stored").await;
 
     stack(&["kill", "kafka"]);
@@ -208,9 +203,9 @@ async fn f3_kafka_killed_while_producer_and_consumers_run() {
     stack(&["up"]);
     let back = down.elapsed();
 
-    let produced = summary(&wait_output(producer, LIMIT));
-    assert_eq!(count(&produced, "tweets"), s.args.count, "every send acknowledged");
-    assert_eq!(count(&produced, "failed"), 0);
+    let produced = summary_of(&wait_output(producer, LIMIT), &producer_summary);
+    assert_eq!(produced.count("tweets"), s.args.count, "every send acknowledged");
+    assert_eq!(produced.count("failed"), 0);
     // Exactly once in the topic: the same multiset of payloads the generator made.
     let mut in_topic: Vec<Vec<u8>> =
         read_topic(&s.ctx.topic).expect("read").into_iter().map(|m| m.value).collect();
@@ -241,10 +236,10 @@ async fn f4_rebalance_storm() {
     let s = Scenario::new("storm", 100_000, 0.1, 25).await;
     let mut empty = s.ctx.producer();
     empty.args(["--source", "synthetic", "--count", "0", "--partitions", "12"]);
-    summary(&run(&mut empty, LIMIT));
+    produce(&mut empty, LIMIT);
     let watcher = OffsetWatcher::start(&s.ctx);
-    let producer =
-        s.producer(&["--rate", "8000"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let producer_summary = SummaryFile::default();
+    let producer = spawn(&mut s.producer(&["--rate", "8000"]), &producer_summary);
 
     // The storm's schedule: every 1.5 s a member joins or leaves (SIGTERM), 2 to 4 at a time.
     let mut members: Vec<Logged> = Vec::new();
@@ -273,7 +268,7 @@ async fn f4_rebalance_storm() {
         }
         changes += 1;
     }
-    summary(&wait_output(producer, LIMIT));
+    summary_of(&wait_output(producer, LIMIT), &producer_summary);
     for m in &members {
         wait_until(LIMIT, "the member to join", || async { m.log_text().contains("joined consumer group") })
             .await;
@@ -418,7 +413,7 @@ async fn f7_poison_input() {
     drop(f);
     let mut producer = s.ctx.producer();
     producer.arg("--source").arg(format!("file:{}", path.display()));
-    let produced = summary(&run(&mut producer, LIMIT));
+    let produced = produce(&mut producer, LIMIT);
     let drained = s.drain();
     let _ = std::fs::remove_file(&path);
 
@@ -451,8 +446,8 @@ async fn f7_poison_input() {
     s.report(&format!(
         "{} lines: {} produced, {} dead-lettered by the producer, {} by the consumer",
         lines.len(),
-        count(&produced, "tweets"),
-        count(&produced, "dead_lettered"),
+        produced.count("tweets"),
+        produced.count("dead_lettered"),
         drained.count("dead_lettered")
     ));
 }

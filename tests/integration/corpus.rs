@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::Value;
-use tweetpipe_tests::{consumer_summary, corpus_dir, count, run, summary, TestContext};
+use tweetpipe_tests::{consumer_summary, corpus_dir, run, TestContext};
 
 /// One copy of a tweet as the files have it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -162,15 +162,11 @@ async fn real_tweet_files_through_the_whole_pipeline() {
     for f in &files {
         producer.arg("--source").arg(format!("file:{}", f.display()));
     }
-    let produced = summary(&run(&mut producer, Duration::from_secs(120)));
-    assert_eq!(count(&produced, "tweets"), expected.records, "one message per tweet record");
-    assert_eq!(count(&produced, "dead_lettered"), 0, "real API output is never dead-lettered");
+    let produced = tweetpipe_tests::producer::produce(&mut producer, Duration::from_secs(120));
+    assert_eq!(produced.count("tweets"), expected.records, "one message per tweet record");
+    assert_eq!(produced.count("dead_lettered"), 0, "real API output is never dead-lettered");
     let consumed = consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
-    assert_eq!(
-        count(&produced, "deletes"),
-        expected.deleted.len() as u64,
-        "compliance deletes as tombstones"
-    );
+    assert_eq!(produced.count("deletes"), expected.deleted.len() as u64, "compliance deletes as tombstones");
     assert_eq!(consumed.count("consumed"), expected.records + expected.deleted.len() as u64);
 
     let want: BTreeSet<i64> =

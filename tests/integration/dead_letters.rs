@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use tweetpipe_tests::{consumer_summary, count, produce_raw, read_topic, run, summary, TestContext};
+use tweetpipe_tests::{consumer_summary, produce_raw, read_topic, run, TestContext};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
@@ -19,6 +19,7 @@ async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
         b"",
         br#"{"id":"1170025343920402432","action":"delete","created_at":"2019-09-06T17:25:54.667Z","reason":"protected"}"#,
         br#"{"data":{"id":"1700000000000000004","text":"good again"}}"#,
+        br#"{"delete":{"status":{"id":-5,"id_str":"-5","user_id":1}}}"#,
     ];
     let dir = std::env::temp_dir().join(format!("{}.jsonl", ctx.topic));
     let mut file = std::fs::File::create(&dir).expect("temp file");
@@ -28,14 +29,15 @@ async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
     }
     drop(file);
 
-    let produced = summary(&run(
+    let produced = tweetpipe_tests::producer::produce(
         ctx.producer().arg("--source").arg(format!("file:{}", dir.display())),
         Duration::from_secs(120),
-    ));
-    assert_eq!(count(&produced, "tweets"), 3);
-    assert_eq!(count(&produced, "dead_lettered"), 5);
-    assert_eq!(count(&produced, "control"), 1, "a keep-alive");
-    assert_eq!(count(&produced, "deletes"), 1, "the compliance delete event, as a tombstone");
+    );
+    assert_eq!(produced.count("tweets"), 3);
+    assert_eq!(produced.count("dead_lettered"), 6);
+    assert_eq!(produced.dead_letters("invalid_delete"), 1, "a deletion without a usable id");
+    assert_eq!(produced.count("control"), 1, "a keep-alive");
+    assert_eq!(produced.count("deletes"), 1, "the compliance delete event, as a tombstone");
 
     let dlq = read_topic(&format!("{}.dlq", ctx.topic)).expect("read dlq");
     let mut found: Vec<(String, String, String)> = dlq
@@ -55,6 +57,7 @@ async fn bad_lines_are_dead_lettered_and_good_lines_around_them_stored() {
         ("5", "missing_id"),
         ("6", "invalid_id"),
         ("7", "unknown_shape"),
+        ("11", "invalid_delete"),
     ]
     .iter()
     .map(|(l, c)| (l.to_string(), c.to_string(), "producer".to_string()))

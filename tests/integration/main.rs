@@ -6,6 +6,7 @@ mod dead_letters;
 mod observe;
 mod pipeline;
 mod poison;
+mod producer_shutdown;
 mod prometheus;
 mod quality;
 mod replay;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use tweetpipe_tests::faults::{sigterm, Logged};
-use tweetpipe_tests::{http_get, summary, wait_output, wait_until, TestContext};
+use tweetpipe_tests::{http_get, wait_output, wait_until, TestContext};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -17,7 +17,7 @@ fn metric(body: &str, name: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     let ctx = TestContext::new("observe").await.expect("context");
-    summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "2000", "--seed", "71"]), LIMIT));
+    tweetpipe_tests::producer::produce(ctx.producer().args(["--count", "2000", "--seed", "71"]), LIMIT);
     let mut cmd = ctx.consumer();
     cmd.args(["--http-addr", "127.0.0.1:0"]);
     let consumer = Logged::spawn(cmd, "observe");
@@ -56,7 +56,7 @@ async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     .await;
 
     // More tweets: the counters move.
-    summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "500", "--seed", "72"]), LIMIT));
+    tweetpipe_tests::producer::produce(ctx.producer().args(["--count", "500", "--seed", "72"]), LIMIT);
     wait_until(LIMIT, "the consumed counter to move", || async {
         http_get(&addr, "/metrics").is_ok_and(|(_, body)| metric(&body, "tweetpipe_consumed_total") >= 2500.0)
     })

@@ -2,25 +2,18 @@
 
 use std::time::Duration;
 
-use tweetpipe_producer::cli::SyntheticArgs;
-use tweetpipe_producer::synthetic::Generator;
-use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
-use tweetpipe_tests::{consumer_summary, count, run, summary, wait_output, wait_until, TestContext};
+use tweetpipe_producer::source::synthetic::{Generator, SyntheticSettings};
+use tweetpipe_tests::expect::{expected_rows, table};
+use tweetpipe_tests::producer::produce;
+use tweetpipe_tests::{consumer_summary, run, wait_output, wait_until, TestContext};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn synthetic_stream_is_stored_once_per_id_without_music() {
     let ctx = TestContext::new("e2e").await.expect("context");
-    let args = SyntheticArgs {
-        count: 3000,
-        rate: 0.0,
-        duplicate_share: 0.2,
-        music_share: 0.1,
-        seed: 11,
-        wall_clock: false,
-    };
-    let produced = summary(&run(ctx.producer().args(synthetic_flags(&args)), Duration::from_secs(120)));
-    assert_eq!(count(&produced, "tweets"), 3000);
-    assert_eq!(count(&produced, "failed"), 0);
+    let args = SyntheticSettings::new(3000, 11).duplicate_share(0.2).music_share(0.1);
+    let produced = produce(ctx.producer().args(args.to_flags()), Duration::from_secs(120));
+    assert_eq!(produced.count("tweets"), 3000);
+    assert_eq!(produced.count("failed"), 0);
 
     let consumed = consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), Duration::from_secs(180)));
     let expected = expected_rows(&args);
@@ -50,15 +43,8 @@ async fn synthetic_stream_is_stored_once_per_id_without_music() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consumer_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
     let ctx = TestContext::new("crash").await.expect("context");
-    let args = SyntheticArgs {
-        count: 20_000,
-        rate: 0.0,
-        duplicate_share: 0.1,
-        music_share: 0.05,
-        seed: 5,
-        wall_clock: false,
-    };
-    summary(&run(ctx.producer().args(synthetic_flags(&args)), Duration::from_secs(120)));
+    let args = SyntheticSettings::new(20_000, 5);
+    produce(ctx.producer().args(args.to_flags()), Duration::from_secs(120));
 
     let mut victim = ctx
         .consumer()

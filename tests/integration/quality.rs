@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tweetpipe_tests::{consumer_summary, corpus_dir, count, run, summary, ConsumerSummary, TestContext};
+use tweetpipe_tests::producer::Produced;
+use tweetpipe_tests::{consumer_summary, corpus_dir, run, ConsumerSummary, TestContext};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
@@ -20,12 +21,12 @@ fn write_lines(ctx: &TestContext, name: &str, lines: &[Value]) -> PathBuf {
     path
 }
 
-fn produce(ctx: &TestContext, files: &[PathBuf]) -> BTreeMap<String, String> {
+fn produce(ctx: &TestContext, files: &[PathBuf]) -> Produced {
     let mut p = ctx.producer();
     for f in files {
         p.arg("--source").arg(format!("file:{}", f.display()));
     }
-    summary(&run(&mut p, LIMIT))
+    tweetpipe_tests::producer::produce(&mut p, LIMIT)
 }
 
 fn consume(ctx: &TestContext, extra: &[&str]) -> ConsumerSummary {
@@ -151,7 +152,7 @@ async fn deletions_remove_rows_for_good_and_the_count_keeps_track() {
     let notice = json!({"delete": {"status": {"id": 1_700_000_000_000_002_002u64, "id_str": "1700000000000002002", "user_id": 5}}});
     let second = write_lines(&ctx, "second", &[notice, gone]);
     let produced = produce(&ctx, &[second]);
-    assert_eq!(count(&produced, "deletes"), 1);
+    assert_eq!(produced.count("deletes"), 1);
     let tombstones = tweetpipe_tests::read_topic(&ctx.topic).expect("read");
     assert!(tombstones.iter().any(|m| m.value.is_empty() && m.key.as_deref() == Some("1700000000000002002")));
     let s = consume(&ctx, &[]);

@@ -5,11 +5,12 @@
 use std::process::Command;
 use std::time::Duration;
 
-use tweetpipe_producer::cli::SyntheticArgs;
-use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
+use tweetpipe_producer::source::synthetic::SyntheticSettings;
+use tweetpipe_tests::expect::{expected_rows, table};
 use tweetpipe_tests::faults::{sigterm, Logged};
+use tweetpipe_tests::producer::produce;
 use tweetpipe_tests::{
-    bin, committed_and_ends, consumer_summary, owned_partitions, run, summary, wait_until, TestContext,
+    bin, committed_and_ends, consumer_summary, owned_partitions, run, wait_until, TestContext,
 };
 
 const LIMIT: Duration = Duration::from_secs(180);
@@ -35,27 +36,13 @@ async fn checksum(ctx: &TestContext) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_is_safe_by_default_and_leaves_the_table_unchanged() {
     let ctx = TestContext::new("replay").await.expect("context");
-    let early = SyntheticArgs {
-        count: 3000,
-        rate: 0.0,
-        duplicate_share: 0.1,
-        music_share: 0.05,
-        seed: 41,
-        wall_clock: false,
-    };
-    let late = SyntheticArgs {
-        count: 2000,
-        rate: 0.0,
-        duplicate_share: 0.1,
-        music_share: 0.05,
-        seed: 42,
-        wall_clock: false,
-    };
-    summary(&run(ctx.producer().args(synthetic_flags(&early)), LIMIT));
+    let early = SyntheticSettings::new(3000, 41);
+    let late = SyntheticSettings::new(2000, 42);
+    produce(ctx.producer().args(early.to_flags()), LIMIT);
     let after_early = committed_and_ends(&ctx.topic, &ctx.group).expect("ends");
     // Everything produced from here on carries a later timestamp.
     let cut = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    summary(&run(ctx.producer().args(synthetic_flags(&late)), LIMIT));
+    produce(ctx.producer().args(late.to_flags()), LIMIT);
     consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), LIMIT));
     let before = checksum(&ctx).await;
     let committed = committed_and_ends(&ctx.topic, &ctx.group).expect("offsets");

@@ -2,26 +2,16 @@
 
 use std::time::Duration;
 
-use tweetpipe_producer::cli::SyntheticArgs;
-use tweetpipe_tests::{committed_and_ends, consumer_summary, summary, wait_output, TestContext};
-
-use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
+use tweetpipe_producer::source::synthetic::SyntheticSettings;
+use tweetpipe_tests::expect::{expected_rows, table};
+use tweetpipe_tests::producer::{produce, spawn, summary_of, SummaryFile};
+use tweetpipe_tests::{committed_and_ends, consumer_summary, wait_output, TestContext};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_consumers_on_six_partitions_equal_one_consumer() {
     let ctx = TestContext::new("three").await.expect("context");
-    let args = SyntheticArgs {
-        count: 6000,
-        rate: 0.0,
-        duplicate_share: 0.15,
-        music_share: 0.05,
-        seed: 3,
-        wall_clock: false,
-    };
-    summary(&tweetpipe_tests::run(
-        ctx.producer().args(synthetic_flags(&args)).args(["--partitions", "6"]),
-        Duration::from_secs(120),
-    ));
+    let args = SyntheticSettings::new(6000, 3).duplicate_share(0.15);
+    produce(ctx.producer().args(args.to_flags()).args(["--partitions", "6"]), Duration::from_secs(120));
 
     let children: Vec<_> = (0..3)
         .map(|_| {
@@ -83,26 +73,13 @@ async fn scale_one_three_six(protocol: &[&str]) {
         cmd.args(protocol);
         cmd
     };
-    let args = SyntheticArgs {
-        count: 40_000,
-        rate: 0.0,
-        duplicate_share: 0.1,
-        music_share: 0.05,
-        seed: 61,
-        wall_clock: false,
-    };
+    let args = SyntheticSettings { rate: 2000.0, ..SyntheticSettings::new(40_000, 61) };
     let mut create = ctx.producer();
     create.args(["topic", "create", "--partitions", "6"]);
     let created = tweetpipe_tests::run(&mut create, LIMIT);
     assert!(created.status.success());
-    let producer = ctx
-        .producer()
-        .args(synthetic_flags(&args))
-        .args(["--rate", "2000"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let summary_file = SummaryFile::default();
+    let producer = spawn(ctx.producer().args(args.to_flags()), &summary_file);
 
     let mut members: Vec<Logged> = Vec::new();
     for (target, name) in [(1, "one"), (3, "three"), (6, "six")] {
@@ -135,7 +112,7 @@ async fn scale_one_three_six(protocol: &[&str]) {
         [6, 7].iter().all(|p| o.get(p).is_some_and(|(committed, end)| *end > 0 && *committed > 0))
     })
     .await;
-    summary(&wait_output(producer, LIMIT));
+    summary_of(&wait_output(producer, LIMIT), &summary_file);
 
     let want = expected_rows(&args);
     wait_until(LIMIT, "every row stored", || async { ctx.row_count().await == want.len() as i64 }).await;

@@ -6,14 +6,13 @@
 use chrono::{TimeZone as _, Utc};
 use serde_json::json;
 use sqlx::PgPool;
-use tweetpipe_common::tweet::Tweet;
-use tweetpipe_common::Format;
 use tweetpipe_consumer::db::upsert::{Outcome, Row};
 use tweetpipe_consumer::db::{self, copy_upsert, upsert};
+use tweetpipe_model::tweet::Tweet;
+use tweetpipe_model::Format;
 use tweetpipe_tests::TestContext;
 
-/// A tweet with the given counts. `retweets` goes through `Into`, so it reads the same whether
-/// the model holds the count as `i64` (unknown → 0) or `Option<i64>` (unknown → None).
+/// A tweet with the given counts (None: unknown).
 fn row(id: i64, retweets: Option<i64>, likes: Option<i64>, text: &str, offset: i64) -> Row {
     let raw = json!({"data": {"id": id.to_string(), "text": text}, "includes": {"users": []}}).to_string();
     Row {
@@ -24,7 +23,7 @@ fn row(id: i64, retweets: Option<i64>, likes: Option<i64>, text: &str, offset: i
             username: Some(format!("user{id}")),
             created_at: Some(Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()),
             text: text.to_owned(),
-            retweet_count: retweets.map_or_else(Default::default, Into::into),
+            retweet_count: retweets,
             like_count: likes,
             reply_count: None,
             quote_count: Some(1),
@@ -33,6 +32,7 @@ fn row(id: i64, retweets: Option<i64>, likes: Option<i64>, text: &str, offset: i
             hashtags: Vec::new(),
             is_retweet: false,
             retweeted_text: None,
+            invalid_metrics: 0,
         },
         raw,
         partition: (id % 3) as i32,

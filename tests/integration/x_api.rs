@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use tweetpipe_tests::faults::sigterm;
+use tweetpipe_tests::producer::{summary_of, SummaryFile};
 use tweetpipe_tests::xmock::{MockX, Reply, Step};
-use tweetpipe_tests::{count, read_topic, summary, wait_output, wait_until, TestContext};
+use tweetpipe_tests::{read_topic, wait_output, wait_until, TestContext};
 
 const TOKEN: &str = "test-token-Zq81";
 const LIMIT: Duration = Duration::from_secs(120);
@@ -29,8 +30,8 @@ fn producer(ctx: &TestContext, mock: &MockX, token: &str) -> Command {
     cmd
 }
 
-fn spawn(mut cmd: Command) -> Child {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn producer")
+fn spawn(mut cmd: Command, summary: &SummaryFile) -> Child {
+    summary.attach(&mut cmd).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn producer")
 }
 
 async fn finish(child: Child) -> std::process::Output {
@@ -125,12 +126,13 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
         "--x-backoff-scale",
         "0.05",
     ]);
-    let child = spawn(cmd);
+    let summary = SummaryFile::default();
+    let child = spawn(cmd, &summary);
     let topic = ctx.topic.clone();
     wait_until(LIMIT, "five tweets in Kafka", || async { topic_len(&topic).await >= 5 }).await;
     sigterm(&child);
     let out = finish(child).await;
-    let s = summary(&out);
+    let s = summary_of(&out, &summary);
 
     // Kafka: each delivered tweet once per delivery, keyed by id, in stream-line shape.
     let messages = read_topic(&ctx.topic).expect("read");
@@ -180,14 +182,14 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
     assert!((1.0..10.0).contains(&gap(3)), "after a 429: not before x-rate-limit-reset ({:.2}s)", gap(3));
     assert!((0.9..5.0).contains(&gap(4)), "after silence: the 1 s stream timeout ({:.2}s)", gap(4));
 
-    assert_eq!(count(&s, "x_reconnects_disconnect"), 1);
-    assert_eq!(count(&s, "x_reconnects_closed"), 1);
-    assert_eq!(count(&s, "x_reconnects_http"), 1);
-    assert_eq!(count(&s, "x_rate_limit_waits"), 1);
-    assert_eq!(count(&s, "x_reconnects_stall"), 1);
-    assert!(count(&s, "x_keep_alives") >= 2);
-    assert_eq!(count(&s, "x_tweets"), 5);
-    assert_eq!(count(&s, "x_tweets_rule_jb"), 4);
+    assert_eq!(s.x("x_reconnects_disconnect"), 1);
+    assert_eq!(s.x("x_reconnects_closed"), 1);
+    assert_eq!(s.x("x_reconnects_http"), 1);
+    assert_eq!(s.x("x_rate_limit_waits"), 1);
+    assert_eq!(s.x("x_reconnects_stall"), 1);
+    assert!(s.x("x_keep_alives") >= 2);
+    assert_eq!(s.x("x_tweets"), 5);
+    assert_eq!(s.x("x_tweets_rule_jb"), 4);
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains(TOKEN), "the token never shows");
     ctx.cleanup().await;
@@ -200,7 +202,7 @@ async fn a_wrong_token_is_a_clear_error_after_a_bounded_number_of_tries() {
         MockX::start(|_, _| Reply::json(401, json!({"title": "Unauthorized", "detail": "bad token"}))).await;
     let mut cmd = producer(&ctx, &mock, "the-wrong-token-77");
     cmd.args(["--source", "x-stream", "--max-auth-failures", "3", "--x-backoff-scale", "0.01"]);
-    let out = finish(spawn(cmd)).await;
+    let out = finish(spawn(cmd, &SummaryFile::default())).await;
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("X refused the bearer token 3 times"), "{stderr}");
@@ -254,12 +256,12 @@ async fn recent_search_follows_pages_and_resumes_from_its_checkpoint() {
     })
     .await;
     let checkpoint = std::env::temp_dir().join(format!("{}.checkpoint", ctx.topic));
-    let run_once = |expect: usize| {
+    let run_once = |expect: usize, summary: &SummaryFile| {
         let mut cmd = producer(&ctx, &mock, TOKEN);
         cmd.args(["--source", "x-search", "--query", "#justinbieber", "--interval", "1"])
             .arg("--checkpoint-file")
             .arg(&checkpoint);
-        let child = spawn(cmd);
+        let child = spawn(cmd, summary);
         let topic = ctx.topic.clone();
         async move {
             wait_until(LIMIT, "search results in Kafka", || async { topic_len(&topic).await >= expect })
@@ -267,15 +269,16 @@ async fn recent_search_follows_pages_and_resumes_from_its_checkpoint() {
             child
         }
     };
-    let child = run_once(4).await;
+    let summary = SummaryFile::default();
+    let child = run_once(4, &summary).await;
     // The checkpoint is written once Kafka has acknowledged the poll's tweets.
     wait_until(LIMIT, "the checkpoint at the newest id", || async {
         std::fs::read_to_string(&checkpoint).is_ok_and(|c| c.contains("1900000000000000301"))
     })
     .await;
     sigterm(&child);
-    let first = summary(&finish(child).await);
-    assert_eq!(count(&first, "x_rate_limit_waits"), 1);
+    let first = summary_of(&finish(child).await, &summary);
+    assert_eq!(first.x("x_rate_limit_waits"), 1);
 
     let searches = mock.seen("/2/tweets/search/recent");
     assert!(!searches[0].target.contains("since_id"));
@@ -284,13 +287,13 @@ async fn recent_search_follows_pages_and_resumes_from_its_checkpoint() {
 
     // A restarted producer asks only for what came after the checkpoint.
     let before_restart = mock.seen("/2/tweets/search/recent").len();
-    let child = run_once(4).await;
+    let child = run_once(4, &summary).await;
     wait_until(LIMIT, "a search after the restart", || async {
         mock.seen("/2/tweets/search/recent").len() > before_restart
     })
     .await;
     sigterm(&child);
-    summary(&finish(child).await);
+    summary_of(&finish(child).await, &summary);
     let after = &mock.seen("/2/tweets/search/recent")[before_restart];
     assert!(after.target.contains("since_id=1900000000000000301"), "{}", after.target);
 

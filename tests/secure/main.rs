@@ -9,9 +9,8 @@ use std::collections::BTreeSet;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use tweetpipe_producer::cli::SyntheticArgs;
-use tweetpipe_producer::synthetic::Generator;
-use tweetpipe_tests::expect::{expected_rows, synthetic_flags};
+use tweetpipe_producer::source::synthetic::{Generator, SyntheticSettings};
+use tweetpipe_tests::expect::expected_rows;
 use tweetpipe_tests::faults::{serial, sigterm, Logged};
 use tweetpipe_tests::secure::{env_file, stack_secure, SecureContext, SecureEnv};
 use tweetpipe_tests::{corpus_dir, count, run, summary, wait_output, wait_until};
@@ -31,12 +30,12 @@ fn secure_env() -> Option<SecureEnv> {
     env
 }
 
-fn synthetic(count: u64, seed: u64) -> SyntheticArgs {
-    SyntheticArgs { count, rate: 0.0, duplicate_share: 0.1, music_share: 0.05, seed, wall_clock: false }
+fn synthetic(count: u64, seed: u64) -> SyntheticSettings {
+    SyntheticSettings::new(count, seed)
 }
 
 /// Asserts the table holds exactly the non-music tweets of `args`, each with its newest data.
-async fn assert_table_exact(ctx: &SecureContext, args: &SyntheticArgs, what: &str) {
+async fn assert_table_exact(ctx: &SecureContext, args: &SyntheticSettings, what: &str) {
     let got = ctx.table().await;
     let want = expected_rows(args);
     let missing = want.keys().filter(|id| !got.contains_key(id)).count();
@@ -46,7 +45,7 @@ async fn assert_table_exact(ctx: &SecureContext, args: &SyntheticArgs, what: &st
 }
 
 /// Asserts the topic holds every payload of `args` exactly once.
-fn assert_topic_exact(ctx: &SecureContext, args: &SyntheticArgs, what: &str) {
+fn assert_topic_exact(ctx: &SecureContext, args: &SyntheticSettings, what: &str) {
     let mut in_topic = ctx.env.values(&ctx.topic).expect("read the topic");
     let mut sent: Vec<Vec<u8>> = Generator::new(args).map(|t| t.payload).collect();
     assert_eq!(in_topic.len(), sent.len(), "{what}: messages in the topic");
@@ -68,7 +67,7 @@ async fn s1_whole_pipeline_over_sasl_ssl_and_tls() {
     let args = synthetic(20_000, 7);
 
     let mut producer = ctx.producer();
-    producer.args(synthetic_flags(&args)).args(["--partitions", "3"]);
+    producer.args(args.to_flags()).args(["--partitions", "3"]);
     let produced = summary(&run(&mut producer, LIMIT));
     assert_eq!((count(&produced, "tweets"), count(&produced, "failed")), (args.count, 0));
     let replicas = ctx.env.replicas(&ctx.topic).expect("metadata");
@@ -136,7 +135,7 @@ async fn s2_leader_failover_with_a_consumer_killed_meanwhile() {
     let first = Logged::spawn(ctx.consumer("run"), "secure-failover-first");
     let producer = ctx
         .producer()
-        .args(synthetic_flags(&args))
+        .args(args.to_flags())
         .args(["--rate", "15000"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -193,7 +192,7 @@ async fn s3_two_brokers_down_the_producer_waits_and_loses_nothing() {
     let log = std::env::temp_dir().join(format!("secure-insync-{}.log", std::process::id()));
     let producer = ctx
         .producer()
-        .args(synthetic_flags(&args))
+        .args(args.to_flags())
         .args(["--create-topics", "false", "--flush-timeout", "240"])
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

@@ -2,34 +2,18 @@
 
 use std::collections::HashMap;
 
-use tweetpipe_producer::cli::SyntheticArgs;
-use tweetpipe_producer::synthetic::Generator;
+use tweetpipe_producer::source::synthetic::{Generator, SyntheticSettings};
 
 use crate::TestContext;
 
 /// What the table must hold for a synthetic run: id -> (username, text, newest retweet count).
-pub fn expected_rows(args: &SyntheticArgs) -> HashMap<i64, (String, String, i64)> {
+pub fn expected_rows(args: &SyntheticSettings) -> HashMap<i64, (String, String, i64)> {
     let mut rows = HashMap::new();
     for t in Generator::new(args).filter(|t| !t.music) {
         let e = rows.entry(t.id).or_insert((t.username.clone(), t.text.clone(), t.retweet_count));
         e.2 = e.2.max(t.retweet_count);
     }
     rows
-}
-
-pub fn synthetic_flags(args: &SyntheticArgs) -> Vec<String> {
-    vec![
-        "--source".into(),
-        "synthetic".into(),
-        "--count".into(),
-        args.count.to_string(),
-        "--duplicate-share".into(),
-        args.duplicate_share.to_string(),
-        "--music-share".into(),
-        args.music_share.to_string(),
-        "--seed".into(),
-        args.seed.to_string(),
-    ]
 }
 
 /// The table as `id -> (username, text, retweet_count)`.

@@ -4,10 +4,15 @@
 //! Kafka and PostgreSQL come from [`fixture`]: the environment, the local stack, or containers;
 //! the secured stack (`stack.sh up --secure`) from [`secure`], through its environment file.
 
+//! [`producer`] runs the producer and reads its `--summary-json`; [`expect`] says what a
+//! synthetic run must leave in the table; [`faults`] kills and signals processes and servers;
+//! [`xmock`] is a scripted X API.
+
 pub mod consumer_summary;
 pub mod expect;
 pub mod faults;
 pub mod fixture;
+pub mod producer;
 pub mod secure;
 pub mod topics;
 pub mod xmock;

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::upsert::{metric, Outcome, Row};
+use super::upsert::{Outcome, Row};
 
 /// Opens the transaction and makes sure this connection has its staging table (created once
 /// per connection; `ON COMMIT DELETE ROWS` empties it at every commit). Sent as one simple
@@ -91,7 +91,7 @@ pub fn encode(rows: &[Row]) -> Result<Vec<u8>, FieldTooLarge> {
         out.text(t.username.as_deref())?;
         out.timestamptz(t.created_at);
         out.text(Some(&t.text))?;
-        out.int8(metric(t.retweet_count));
+        out.int8(t.retweet_count);
         out.int8(t.like_count);
         out.int8(t.reply_count);
         out.int8(t.quote_count);
@@ -209,8 +209,8 @@ impl Encoder {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;
-    use tweetpipe_common::tweet::Tweet;
-    use tweetpipe_common::Format;
+    use tweetpipe_model::tweet::Tweet;
+    use tweetpipe_model::Format;
 
     use super::*;
 
@@ -223,7 +223,7 @@ mod tests {
                 username: Some("a".into()),
                 created_at: Some(Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 1).unwrap()),
                 text: "hé".into(),
-                retweet_count: Default::default(),
+                retweet_count: None,
                 like_count: Some(2),
                 reply_count: None,
                 quote_count: None,
@@ -232,6 +232,7 @@ mod tests {
                 hashtags: vec!["x".into(), "yz".into()],
                 is_retweet: true,
                 retweeted_text: None,
+                invalid_metrics: 0,
             },
             raw: "{}".into(),
             partition: 3,
@@ -245,7 +246,7 @@ mod tests {
     fn encodes_the_binary_copy_format_byte_for_byte() {
         let row = row();
         // An unknown count is NULL; a model that still says 0 sends 0.
-        let retweets: &[u8] = match metric(row.tweet.retweet_count) {
+        let retweets: &[u8] = match row.tweet.retweet_count {
             None => &[255, 255, 255, 255],
             Some(_) => &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0],
         };

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
-use tweetpipe_common::tweet::Tweet;
+use tweetpipe_model::tweet::Tweet;
 
 /// One row to upsert: the parsed tweet plus where it was read.
 #[derive(Debug, Clone)]
@@ -90,12 +90,6 @@ pub async fn upsert(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
     }
 }
 
-/// A metric as the database sees it: `None` is unknown and stored as NULL. (Generic so that it
-/// reads a count whether the model holds it as `i64` or `Option<i64>`.)
-pub(crate) fn metric(value: impl Into<Option<i64>>) -> Option<i64> {
-    value.into()
-}
-
 /// The `UNNEST` path of [`upsert`].
 pub async fn unnest(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<Outcome, sqlx::Error> {
     if rows.is_empty() {
@@ -130,7 +124,7 @@ pub async fn unnest(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<O
         usernames.push(t.username.as_deref());
         created.push(t.created_at);
         texts.push(&t.text);
-        retweets.push(metric(t.retweet_count));
+        retweets.push(t.retweet_count);
         likes.push(t.like_count);
         replies.push(t.reply_count);
         quotes.push(t.quote_count);

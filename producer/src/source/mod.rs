@@ -1,23 +1,29 @@
-//! Where tweets come from. Every source turns its input into [`Record`]s on one bounded channel,
+//! Where tweets come from. Every source turns its input into [`crate::record::Record`]s on one bounded channel,
 //! in order, so the sink applies back-pressure to the readers.
+//!
+//! # Layout
+//! - this module: which sources ([`SourceSpec`]), their settings, reading them in order.
+//! - [`lines`]: JSON lines from a file or stdin; [`join`]: documents over many lines, in
+//!   linear time.
+//! - [`synthetic`]: the seeded generator (`--source synthetic`, `generate`).
+//! - [`x`]: the X API v2 sources (filtered stream, recent search).
 
-mod lines;
+mod join;
+pub mod lines;
+pub mod synthetic;
+pub mod x;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use tokio::sync::mpsc::Sender;
-use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
-use tweetpipe_common::envelope::{Item, TweetMessage};
-use tweetpipe_common::Format;
+use tweetpipe_common::shutdown::Shutdown;
 
-use crate::cli::SyntheticArgs;
-use crate::synthetic::Generator;
-use crate::x::{self, XArgs, XCounters};
+use self::synthetic::SyntheticSettings;
+use self::x::{XCounters, XSettings};
+use crate::record::Msg;
 
 /// One input source, as given to `--source`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,51 +68,6 @@ impl SourceSpec {
     }
 }
 
-/// One classified piece of input, with where it came from.
-#[derive(Debug)]
-pub struct Record {
-    /// The source label (`file:PATH`, `stdin`, `synthetic`).
-    pub origin: Arc<str>,
-    /// The 1-based line (or, for the generator, message number) it started on.
-    pub line: u64,
-    pub item: Item,
-}
-
-/// What travels from the sources to the sink.
-#[derive(Debug)]
-pub enum Msg {
-    Record(Record),
-    /// Wait until everything sent so far is acknowledged; answers whether all of it was.
-    /// Recent search writes its checkpoint only after this.
-    Flush(oneshot::Sender<bool>),
-}
-
-/// Tells readers to stop at the next line; set on SIGTERM / Ctrl-C.
-#[derive(Debug, Clone, Default)]
-pub struct StopFlag(Arc<(AtomicBool, Notify)>);
-
-impl StopFlag {
-    pub fn stop(&self) {
-        self.0 .0.store(true, Ordering::Relaxed);
-        self.0 .1.notify_waiters();
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        self.0 .0.load(Ordering::Relaxed)
-    }
-
-    /// Completes once [`StopFlag::stop`] has been called.
-    pub async fn wait(&self) {
-        loop {
-            let notified = self.0 .1.notified();
-            if self.is_stopped() {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
 /// What the readers consumed.
 #[derive(Debug, Default, Clone)]
 pub struct ReadStats {
@@ -114,111 +75,101 @@ pub struct ReadStats {
     pub bytes: u64,
     /// Counters of the X sources (connections, reconnects by cause, keep-alives, …).
     pub x: XCounters,
+    /// Bytes the line reader's parsers examined (a bounded multiple of `bytes`).
+    pub examined: u64,
 }
 
-/// Reads every source in order on a background task.
+/// What to read, and how.
+#[derive(Debug, Clone)]
+pub struct SourceSettings {
+    /// The sources, read in order.
+    pub specs: Vec<SourceSpec>,
+    /// Longest input line (or joined document); longer ones are dead-lettered.
+    pub max_line_bytes: usize,
+    pub synthetic: SyntheticSettings,
+    pub x: XSettings,
+}
+
+/// Reads every source in order on a background task, until they end, the channel closes or
+/// `shutdown` is cancelled. A reader blocked on input that stays open (stdin, a FIFO) is not
+/// waited for on shutdown: the sink stops taking records, and the caller stops awaiting this.
 pub fn spawn_all(
-    specs: Vec<SourceSpec>,
-    synthetic: SyntheticArgs,
-    x_args: XArgs,
-    max_line_bytes: usize,
+    settings: SourceSettings,
     tx: Sender<Msg>,
-    stop: StopFlag,
+    shutdown: Shutdown,
 ) -> JoinHandle<anyhow::Result<ReadStats>> {
     tokio::spawn(async move {
         let mut total = ReadStats::default();
-        for spec in specs {
-            if stop.is_stopped() {
+        for spec in &settings.specs {
+            if shutdown.is_cancelled() {
                 break;
             }
             let origin: Arc<str> = spec.label().into();
             tracing::info!(source = %origin, "reading");
             let stats = match spec {
-                SourceSpec::Synthetic => run_synthetic(&synthetic, origin, &tx, &stop).await,
-                SourceSpec::File(path) => {
-                    let (tx, stop) = (tx.clone(), stop.clone());
-                    tokio::task::spawn_blocking(move || {
-                        let reader = lines::open_file(&path)
-                            .with_context(|| format!("cannot open {}", path.display()))?;
-                        // Bytes of the file on a terminal; hidden (progress log lines instead) otherwise.
-                        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                        let bar = indicatif::ProgressBar::new(size).with_style(
-                            indicatif::ProgressStyle::with_template(
-                                "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec}",
-                            )
-                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                        );
-                        let stats = lines::read(reader, origin, max_line_bytes, &tx, &stop, &bar)
-                            .with_context(|| format!("reading {}", path.display()));
-                        bar.finish_and_clear();
-                        stats
-                    })
-                    .await
-                    .context("file reader panicked")??
-                }
-                SourceSpec::XStream => {
-                    let mut stats = ReadStats::default();
-                    let result = x::stream::run(&x_args, &tx, &stop, &mut stats.x).await;
+                SourceSpec::Synthetic => synthetic::run(&settings.synthetic, origin, &tx, &shutdown).await,
+                SourceSpec::File(path) => read_file(path.clone(), origin, &settings, &tx, &shutdown).await?,
+                SourceSpec::Stdin => read_stdin(origin, &settings, &tx, &shutdown).await?,
+                SourceSpec::XStream | SourceSpec::XSearch => {
+                    let mut counters = XCounters::new();
+                    let result = if *spec == SourceSpec::XStream {
+                        x::stream::run(&settings.x, &tx, &shutdown, &mut counters).await
+                    } else {
+                        x::search::run(&settings.x, &tx, &shutdown, &mut counters).await
+                    };
                     // Counters are wanted in the summary even when the source failed.
-                    total.x.extend(std::mem::take(&mut stats.x));
+                    x::merge(&mut total.x, counters);
                     result?;
-                    stats
-                }
-                SourceSpec::XSearch => {
-                    let mut stats = ReadStats::default();
-                    let result = x::search::run(&x_args, &tx, &stop, &mut stats.x).await;
-                    total.x.extend(std::mem::take(&mut stats.x));
-                    result?;
-                    stats
-                }
-                SourceSpec::Stdin => {
-                    let (tx, stop) = (tx.clone(), stop.clone());
-                    tokio::task::spawn_blocking(move || {
-                        let stdin = std::io::stdin().lock();
-                        let bar = indicatif::ProgressBar::hidden();
-                        lines::read(stdin, origin, max_line_bytes, &tx, &stop, &bar).context("reading stdin")
-                    })
-                    .await
-                    .context("stdin reader panicked")??
+                    ReadStats::default()
                 }
             };
             total.lines += stats.lines;
             total.bytes += stats.bytes;
-            for (k, v) in stats.x {
-                *total.x.entry(k).or_default() += v;
-            }
+            total.examined += stats.examined;
         }
         Ok(total)
     })
 }
 
-async fn run_synthetic(
-    args: &SyntheticArgs,
+async fn read_file(
+    path: PathBuf,
     origin: Arc<str>,
+    settings: &SourceSettings,
     tx: &Sender<Msg>,
-    stop: &StopFlag,
-) -> ReadStats {
-    let mut stats = ReadStats::default();
-    let started = Instant::now();
-    let mut tweets = Generator::new(args);
-    for n in 0u64.. {
-        if stop.is_stopped() {
-            break;
-        }
-        // Wait first, then generate: a wall-clock `created_at` is then the moment of sending.
-        if args.rate > 0.0 {
-            let due = started + Duration::from_secs_f64(n as f64 / args.rate);
-            tokio::time::sleep_until(due.into()).await;
-        }
-        let Some(tweet) = tweets.next() else { break };
-        stats.lines += 1;
-        stats.bytes += tweet.payload.len() as u64;
-        let item = Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload });
-        if tx.send(Msg::Record(Record { origin: origin.clone(), line: n + 1, item })).await.is_err() {
-            break;
-        }
-    }
-    stats
+    shutdown: &Shutdown,
+) -> anyhow::Result<ReadStats> {
+    let (tx, shutdown, max) = (tx.clone(), shutdown.clone(), settings.max_line_bytes);
+    tokio::task::spawn_blocking(move || {
+        let reader = lines::open_file(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        // Bytes of the file on a terminal; hidden (progress log lines instead) otherwise.
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let bar = indicatif::ProgressBar::new(size).with_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let stats = lines::read(reader, origin, max, &tx, &shutdown, &bar)
+            .with_context(|| format!("reading {}", path.display()));
+        bar.finish_and_clear();
+        stats
+    })
+    .await
+    .context("file reader panicked")?
+}
+
+async fn read_stdin(
+    origin: Arc<str>,
+    settings: &SourceSettings,
+    tx: &Sender<Msg>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<ReadStats> {
+    let (tx, shutdown, max) = (tx.clone(), shutdown.clone(), settings.max_line_bytes);
+    tokio::task::spawn_blocking(move || {
+        let stdin = std::io::stdin().lock();
+        let bar = indicatif::ProgressBar::hidden();
+        lines::read(stdin, origin, max, &tx, &shutdown, &bar).context("reading stdin")
+    })
+    .await
+    .context("stdin reader panicked")?
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Content fingerprints: the same words make the same fingerprint, however they were retweeted,
-//! linked, mentioned or spaced. Folded like the music rule; a leading `RT @user:`, URLs and
+//! linked, mentioned or spaced. Folded like the term matcher; a leading `RT @user:`, URLs and
 //! @mentions are removed and white space collapsed before hashing.
 
 use sha2::{Digest as _, Sha256};
 
-use crate::music::fold;
+use crate::terms::fold;
 
 /// The normalised text a fingerprint is made of.
 pub fn normalise(text: &str) -> String {

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use tweetpipe_common::backoff::Backoff;
+
 /// Why the last connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -18,52 +20,49 @@ pub enum Failure {
     RateLimited,
 }
 
-/// The reconnect schedule. `scale` shrinks every delay (tests use it to run the real schedule
-/// quickly); production uses 1.0.
+/// The reconnect schedule: one common [`Backoff`] per cause, with X's exact numbers (no jitter:
+/// X prescribes them, and one app has one connection). `scale` shrinks every delay (tests use
+/// it to run the real schedule quickly); production uses 1.0.
 #[derive(Debug, Clone)]
-pub struct Backoff {
-    network: u32,
-    http: u32,
-    rate_limited: u32,
-    scale: f64,
+pub struct XBackoff {
+    network: Backoff,
+    http: Backoff,
+    rate_limited: Backoff,
 }
 
-impl Backoff {
+impl XBackoff {
     pub fn new(scale: f64) -> Self {
-        Self { network: 0, http: 0, rate_limited: 0, scale: scale.clamp(0.0, 1.0) }
+        let scale = scale.clamp(0.0, 1.0);
+        let schedule = |first: u64, cap: u64| {
+            Backoff::new(
+                Duration::from_millis(first).mul_f64(scale),
+                Duration::from_millis(cap).mul_f64(scale),
+            )
+            .without_jitter()
+        };
+        Self {
+            network: schedule(250, 16_000).linear(),
+            http: schedule(5_000, 320_000),
+            // X gives no cap for 429s; 15 minutes is the longest rate-limit window.
+            rate_limited: schedule(60_000, 900_000),
+        }
     }
 
     /// The wait before the next attempt after `failure`.
     pub fn next(&mut self, failure: Failure) -> Duration {
-        let base = match failure {
-            Failure::Network => {
-                self.network += 1;
-                Duration::from_millis(250 * u64::from(self.network)).min(Duration::from_secs(16))
-            }
-            Failure::Http => {
-                self.http += 1;
-                exponential(Duration::from_secs(5), self.http, Duration::from_secs(320))
-            }
-            Failure::RateLimited => {
-                self.rate_limited += 1;
-                // X gives no cap for 429s; 15 minutes is the longest rate-limit window.
-                exponential(Duration::from_secs(60), self.rate_limited, Duration::from_secs(900))
-            }
-        };
-        base.mul_f64(self.scale)
+        match failure {
+            Failure::Network => self.network.next_delay(),
+            Failure::Http => self.http.next_delay(),
+            Failure::RateLimited => self.rate_limited.next_delay(),
+        }
     }
 
     /// A connection was healthy: start every schedule from the beginning again.
     pub fn reset(&mut self) {
-        self.network = 0;
-        self.http = 0;
-        self.rate_limited = 0;
+        self.network.reset();
+        self.http.reset();
+        self.rate_limited.reset();
     }
-}
-
-fn exponential(first: Duration, attempt: u32, cap: Duration) -> Duration {
-    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
-    first.saturating_mul(factor).min(cap)
 }
 
 #[cfg(test)]
@@ -76,29 +75,29 @@ mod tests {
 
     #[test]
     fn the_documented_schedules() {
-        let mut b = Backoff::new(1.0);
+        let mut b = XBackoff::new(1.0);
         let net: Vec<_> = (0..70).map(|_| b.next(Failure::Network)).collect();
         assert_eq!(secs(&net[..4]), [0.25, 0.5, 0.75, 1.0]);
         assert_eq!(net[63], Duration::from_secs(16));
         assert_eq!(net[69], Duration::from_secs(16), "capped at 16 s");
 
-        let mut b = Backoff::new(1.0);
+        let mut b = XBackoff::new(1.0);
         let http: Vec<_> = (0..9).map(|_| b.next(Failure::Http)).collect();
         assert_eq!(secs(&http), [5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 320.0, 320.0]);
 
-        let mut b = Backoff::new(1.0);
+        let mut b = XBackoff::new(1.0);
         let limited: Vec<_> = (0..3).map(|_| b.next(Failure::RateLimited)).collect();
         assert_eq!(secs(&limited), [60.0, 120.0, 240.0]);
     }
 
     #[test]
     fn reset_after_a_healthy_connection_and_scaling() {
-        let mut b = Backoff::new(1.0);
+        let mut b = XBackoff::new(1.0);
         b.next(Failure::Http);
         b.next(Failure::Http);
         b.reset();
         assert_eq!(b.next(Failure::Http), Duration::from_secs(5));
-        let mut fast = Backoff::new(0.01);
+        let mut fast = XBackoff::new(0.01);
         assert_eq!(fast.next(Failure::Http), Duration::from_millis(50));
     }
 }

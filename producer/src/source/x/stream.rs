@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
-use tweetpipe_common::envelope::{classify_bytes, Item, Reject};
+use tweetpipe_common::shutdown::Shutdown;
+use tweetpipe_model::dead_letter::Class;
+use tweetpipe_model::envelope::{classify_bytes, Item, Reject};
 
-use super::backoff::{Backoff, Failure};
+use super::backoff::{Failure, XBackoff};
 use super::client::{on_error_status, snippet, until_reset, AuthFailures, XClient};
-use super::{bump, rules, XArgs, XCounters, EXPANSIONS, TWEET_FIELDS, USER_FIELDS};
-use crate::source::{Msg, Record, StopFlag};
+use super::{bump, rules, XCounters, XSettings, EXPANSIONS, TWEET_FIELDS, USER_FIELDS};
+use crate::record::{Msg, Record};
 
 /// How a connection ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -33,9 +35,9 @@ enum Ended {
 }
 
 pub async fn run(
-    args: &XArgs,
+    args: &XSettings,
     tx: &Sender<Msg>,
-    stop: &StopFlag,
+    shutdown: &Shutdown,
     counters: &mut XCounters,
 ) -> anyhow::Result<()> {
     let client = XClient::new(args)?;
@@ -49,18 +51,18 @@ pub async fn run(
     let path = format!(
         "/2/tweets/search/stream?tweet.fields={TWEET_FIELDS}&expansions={EXPANSIONS}&user.fields={USER_FIELDS}"
     );
-    let stall = Duration::from_secs(args.stream_timeout_secs.max(1));
-    let mut backoff = Backoff::new(args.backoff_scale);
+    let stall = args.stream_timeout;
+    let mut backoff = XBackoff::new(args.backoff_scale);
     let mut auth = AuthFailures { seen: 0, max: args.max_auth_failures };
     let mut line_no = 0u64;
     loop {
-        if stop.is_stopped() {
+        if shutdown.is_cancelled() {
             return Ok(());
         }
         bump(counters, "x_connections");
         let sent = tokio::select! {
             r = client.get(&path).send() => r,
-            () = stop.wait() => return Ok(()),
+            () = shutdown.cancelled() => return Ok(()),
         };
         let (failure, at_least) = match sent {
             Err(e) => {
@@ -77,7 +79,7 @@ pub async fn run(
                     backoff: &mut backoff,
                     line_no: &mut line_no,
                 };
-                match conn.read(resp, stall, stop).await {
+                match conn.read(resp, stall, shutdown).await {
                     Ended::Stopped => return Ok(()),
                     Ended::Disconnect => {
                         bump(counters, "x_reconnects_disconnect");
@@ -110,7 +112,7 @@ pub async fn run(
         tracing::info!(wait_ms = wait.as_millis() as u64, ?failure, "reconnecting to the stream");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = stop.wait() => return Ok(()),
+            () = shutdown.cancelled() => return Ok(()),
         }
     }
 }
@@ -120,19 +122,19 @@ struct Connection<'a> {
     tx: &'a Sender<Msg>,
     origin: &'a Arc<str>,
     counters: &'a mut XCounters,
-    backoff: &'a mut Backoff,
+    backoff: &'a mut XBackoff,
     line_no: &'a mut u64,
 }
 
 impl Connection<'_> {
-    async fn read(&mut self, mut resp: reqwest::Response, stall: Duration, stop: &StopFlag) -> Ended {
+    async fn read(&mut self, mut resp: reqwest::Response, stall: Duration, shutdown: &Shutdown) -> Ended {
         let mut buf: Vec<u8> = Vec::new();
         let mut healthy = false;
         let opened = Instant::now();
         loop {
             let chunk = tokio::select! {
                 c = tokio::time::timeout(stall, resp.chunk()) => c,
-                () = stop.wait() => return Ended::Stopped,
+                () = shutdown.cancelled() => return Ended::Stopped,
             };
             let bytes = match chunk {
                 Err(_) => return self.end(Ended::Stalled, &buf).await,
@@ -198,7 +200,7 @@ impl Connection<'_> {
             bump(self.counters, "x_truncated_lines");
             let reject = Reject {
                 payload: Some(rest.to_vec()),
-                ..Reject::new("truncated_stream_line", "the connection ended in the middle of a line")
+                ..Reject::new(Class::TruncatedStreamLine, "the connection ended in the middle of a line")
             };
             *self.line_no += 1;
             self.send(Item::Reject(reject)).await;

@@ -3,13 +3,76 @@
 //! Each item says what it is (new or re-sent, music or not), so a test knows the expected table
 //! without re-implementing the consumer's rules. Ids start above 2^53, as real ones do.
 
-use std::collections::VecDeque;
+mod vocabulary;
 
-use serde_json::json;
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use serde_json::json;
+use tokio::sync::mpsc::Sender;
+use tweetpipe_common::shutdown::Shutdown;
+use tweetpipe_model::envelope::{Item, TweetMessage};
+use tweetpipe_model::Format;
 
-use crate::cli::{GenerateArgs, SyntheticArgs};
+use self::vocabulary::*;
+use super::ReadStats;
+use crate::record::{Msg, Record};
+
+/// What to generate. The same settings give the same tweets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntheticSettings {
+    /// Messages to emit, re-sent duplicates included.
+    pub count: u64,
+    /// Messages per second; 0 means as fast as Kafka takes them.
+    pub rate: f64,
+    /// Share of messages that re-send an earlier tweet (often with newer metrics).
+    pub duplicate_share: f64,
+    /// Share of new tweets that mention music.
+    pub music_share: f64,
+    pub seed: u64,
+    /// Stamp `created_at` with the moment of generation (end-to-end latency measurements).
+    pub wall_clock: bool,
+}
+
+impl SyntheticSettings {
+    /// `count` messages from `seed`, with the command line's default shares (10% re-sends, 5%
+    /// music), as fast as possible.
+    pub fn new(count: u64, seed: u64) -> Self {
+        Self { count, rate: 0.0, duplicate_share: 0.1, music_share: 0.05, seed, wall_clock: false }
+    }
+
+    pub fn duplicate_share(self, duplicate_share: f64) -> Self {
+        Self { duplicate_share, ..self }
+    }
+
+    pub fn music_share(self, music_share: f64) -> Self {
+        Self { music_share, ..self }
+    }
+
+    /// The producer flags that make `--source synthetic` generate exactly these tweets.
+    pub fn to_flags(&self) -> Vec<String> {
+        let mut flags: Vec<String> = [
+            ("--source", "synthetic".to_owned()),
+            ("--count", self.count.to_string()),
+            ("--duplicate-share", self.duplicate_share.to_string()),
+            ("--music-share", self.music_share.to_string()),
+            ("--seed", self.seed.to_string()),
+        ]
+        .into_iter()
+        .flat_map(|(k, v)| [k.to_owned(), v])
+        .collect();
+        if self.rate > 0.0 {
+            flags.extend(["--rate".to_owned(), self.rate.to_string()]);
+        }
+        if self.wall_clock {
+            flags.push("--wall-clock".to_owned());
+        }
+        flags
+    }
+}
 
 /// One generated message.
 #[derive(Debug, Clone)]
@@ -54,81 +117,10 @@ struct Extras {
     quoted: Option<i64>,
 }
 
-const USERS: &[(&str, Option<&str>)] = &[
-    ("beliebers_unite", Some("Stratford, Ontario")),
-    ("jb_daily", None),
-    ("popwatch", Some("Los Angeles, CA")),
-    ("kidrauhl_fan", Some("Manila")),
-    ("purpose_tour", None),
-    ("newsbot_42", Some("London")),
-    ("ana.s", Some("São Paulo")),
-    ("tomasz", Some("Kraków")),
-    ("yuki_t", Some("東京")),
-    ("quiet_reader", None),
-];
-const WORDS: &[&str] = &[
-    "tonight",
-    "new",
-    "video",
-    "tour",
-    "dates",
-    "just",
-    "announced",
-    "can't",
-    "wait",
-    "love",
-    "this",
-    "so",
-    "proud",
-    "of",
-    "him",
-    "interview",
-    "was",
-    "great",
-    "photos",
-    "from",
-    "the",
-    "show",
-    "who",
-    "else",
-    "is",
-    "watching",
-    "tickets",
-    "sold",
-    "out",
-    "again",
-    "throwback",
-    "to",
-    "2015",
-];
-const HASHTAGS: &[&str] = &["justinbieber", "Beliebers", "JustinBieber", "Purpose", "Justice", "tour"];
-/// Forms of the word the music rule must catch.
-const MUSIC_FORMS: &[&str] =
-    &["#music", "MUSIC!", "new music friday", "music's", "ｍｕｓｉｃ", "#Music", "music_monday"];
-/// Near misses the rule must let through.
-const DECOYS: &[&str] = &["musical", "#musicvideo", "#MusicMonday", "@musicnews", "musicians"];
-const LANGS: &[&str] = &["en", "en", "en", "es", "pt", "ja", "pl"];
-
 /// How many recent tweets a re-send may pick from.
 const RECENT: usize = 4096;
 /// The first id: above 2^53, so nothing on the way may pass ids through an f64.
 const FIRST_ID: i64 = 1_600_000_000_000_000_000;
-
-/// Context annotations (domain, entity) as X attaches them; most of a real line's bulk.
-const ANNOTATIONS: &[(&str, &str, &str, &str)] = &[
-    ("54", "Musician", "10040395078", "Justin Bieber"),
-    ("10", "Person", "10040395078", "Justin Bieber"),
-    ("3", "TV Shows", "10000283837", "The Tonight Show Starring Jimmy Fallon"),
-    ("46", "Business Taxonomy", "1557696940178935808", "Gaming Business"),
-    ("131", "Unified Twitter Taxonomy", "847900493514891265", "Pop music"),
-    ("65", "Interests and Hobbies Vertical", "847894353708068864", "Entertainment"),
-];
-const BIOS: &[&str] = &[
-    "Belieber since 2009. Purpose world tour x3. Fan account, not affiliated.",
-    "News, photos and tour dates, every day. DMs open for tips.",
-    "coffee, concerts and long threads about pop culture (she/her)",
-    "Daily updates. Turn on notifications!",
-];
 
 /// The generator; an iterator of [`SyntheticTweet`].
 pub struct Generator {
@@ -145,7 +137,7 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(args: &SyntheticArgs) -> Self {
+    pub fn new(args: &SyntheticSettings) -> Self {
         let mut rng = SplitMix64(args.seed);
         let next_id = FIRST_ID + (rng.next() % 1_000_000_000) as i64 * 1_000;
         Self {
@@ -293,54 +285,55 @@ impl Generator {
     }
 }
 
-/// `tweetpipe-producer generate`: the generator's lines, one per line, to a file or stdout.
-pub fn write_lines(args: &GenerateArgs) -> anyhow::Result<()> {
+/// `tweetpipe-producer generate`: the generator's lines, one per line, to a file or `-` (stdout).
+pub fn write_lines(settings: &SyntheticSettings, out: &Path) -> anyhow::Result<()> {
     use std::io::Write as _;
-    let out: Box<dyn std::io::Write> = if args.out.as_os_str() == "-" {
+    let sink: Box<dyn std::io::Write> = if out.as_os_str() == "-" {
         Box::new(std::io::stdout().lock())
     } else {
-        let file =
-            std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-        Box::new(file)
+        Box::new(std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?)
     };
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
-    for tweet in Generator::new(&args.synthetic) {
-        out.write_all(&tweet.payload)?;
-        out.write_all(b"\n")?;
+    let mut sink = std::io::BufWriter::with_capacity(1 << 20, sink);
+    for tweet in Generator::new(settings) {
+        sink.write_all(&tweet.payload)?;
+        sink.write_all(b"\n")?;
     }
-    out.flush().with_context(|| format!("writing {}", args.out.display()))?;
+    sink.flush().with_context(|| format!("writing {}", out.display()))?;
     Ok(())
 }
 
-fn author_id(user: usize) -> String {
-    (1_000_000 + user as i64).to_string()
-}
-
-/// The author as `user.fields=created_at,description,location,profile_image_url,public_metrics,
-/// url,verified` returns it.
-fn user_object(user: usize) -> serde_json::Value {
-    let (username, location) = USERS[user];
-    let n = user as i64;
-    let mut u = json!({
-        "id": author_id(user),
-        "name": username.replace(['_', '.'], " "),
-        "username": username,
-        "created_at": "2012-03-14T18:22:05.000Z",
-        "description": BIOS[user % BIOS.len()],
-        "profile_image_url": format!("https://pbs.twimg.com/profile_images/{}/avatar_normal.jpg", 1_400_000_000 + n),
-        "url": "",
-        "verified": false,
-        "verified_type": "none",
-        "protected": false,
-        "public_metrics": {
-            "followers_count": 1200 + n * 317, "following_count": 300 + n * 7,
-            "tweet_count": 45_000 + n * 1009, "listed_count": 12 + n, "like_count": 88_000 + n * 13
+/// `--source synthetic`: generates onto the channel until done, the sink is gone, or shutdown.
+pub async fn run(
+    settings: &SyntheticSettings,
+    origin: Arc<str>,
+    tx: &Sender<Msg>,
+    shutdown: &Shutdown,
+) -> ReadStats {
+    let mut stats = ReadStats::default();
+    let started = Instant::now();
+    let mut tweets = Generator::new(settings);
+    for n in 0u64.. {
+        if shutdown.is_cancelled() {
+            break;
         }
-    });
-    if let Some(loc) = location {
-        u["location"] = json!(loc);
+        // Wait first, then generate: a wall-clock `created_at` is then the moment of sending.
+        if settings.rate > 0.0 {
+            let due = started + Duration::from_secs_f64(n as f64 / settings.rate);
+            tokio::select! {
+                () = tokio::time::sleep_until(due.into()) => {}
+                () = shutdown.cancelled() => break,
+            }
+        }
+        let Some(tweet) = tweets.next() else { break };
+        stats.lines += 1;
+        stats.bytes += tweet.payload.len() as u64;
+        let item = Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload });
+        let record = Msg::Record(Record { origin: origin.clone(), line: n + 1, item });
+        if tx.send(record).await.is_err() {
+            break;
+        }
     }
-    u
+    stats
 }
 
 impl Iterator for Generator {
@@ -392,62 +385,4 @@ impl SplitMix64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-    use tweetpipe_common::music::MusicRule;
-
-    fn args(count: u64) -> SyntheticArgs {
-        SyntheticArgs { count, rate: 0.0, duplicate_share: 0.2, music_share: 0.1, seed: 7, wall_clock: false }
-    }
-
-    #[test]
-    fn same_seed_same_tweets_and_shares_roughly_as_asked() {
-        let a: Vec<_> = Generator::new(&args(5000)).map(|t| t.payload).collect();
-        let b: Vec<_> = Generator::new(&args(5000)).map(|t| t.payload).collect();
-        assert_eq!(a, b);
-        let all: Vec<_> = Generator::new(&args(5000)).collect();
-        let dups = all.iter().filter(|t| t.duplicate).count();
-        let new: Vec<_> = all.iter().filter(|t| !t.duplicate).collect();
-        let music = new.iter().filter(|t| t.music).count();
-        assert!((800..1200).contains(&dups), "duplicates {dups}");
-        assert!((250..550).contains(&music), "music {music} of {}", new.len());
-    }
-
-    #[test]
-    fn lines_are_as_large_as_real_stream_lines_with_expansions() {
-        let sizes: Vec<usize> = Generator::new(&args(2000)).map(|t| t.payload.len()).collect();
-        let (min, max) = (sizes.iter().min().copied(), sizes.iter().max().copied());
-        assert!(min >= Some(1000) && max <= Some(3500), "sizes {min:?}..{max:?}");
-        let mean = sizes.iter().sum::<usize>() / sizes.len();
-        assert!((1500..2500).contains(&mean), "mean {mean}");
-    }
-
-    #[test]
-    fn wall_clock_stamps_created_at_with_the_moment_of_generation() {
-        let before = chrono::Utc::now() - chrono::Duration::milliseconds(1);
-        let tweets: Vec<_> = Generator::new(&SyntheticArgs { wall_clock: true, ..args(50) }).collect();
-        let after = chrono::Utc::now() + chrono::Duration::milliseconds(1);
-        for t in tweets.iter().filter(|t| !t.duplicate) {
-            let parsed = tweetpipe_common::tweet::parse(&t.payload).expect("parses");
-            let at = parsed.created_at.expect("created_at");
-            assert!(before <= at && at <= after, "{at} outside {before}..{after}");
-        }
-    }
-
-    #[test]
-    fn labels_agree_with_the_payloads() {
-        let rule = MusicRule::default();
-        let mut newest: HashMap<i64, i64> = HashMap::new();
-        for t in Generator::new(&args(3000)) {
-            let parsed = tweetpipe_common::tweet::parse(&t.payload).expect("generator output parses");
-            assert_eq!(parsed.id, t.id);
-            assert!(parsed.id > 1 << 53);
-            assert_eq!(rule.matches(&parsed.text), t.music, "{}", parsed.text);
-            assert_eq!(parsed.username.as_deref(), Some(t.username.as_str()));
-            let prev = newest.insert(t.id, t.retweet_count);
-            assert_eq!(prev.is_some(), t.duplicate);
-            assert!(prev.unwrap_or(0) <= t.retweet_count, "metrics never go backwards");
-        }
-    }
-}
+mod tests;

@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::backoff::Failure;
-use super::{bump, XArgs, XCounters};
+use super::{bump, XCounters, XSettings};
 
 pub struct XClient {
     http: reqwest::Client,
@@ -17,7 +17,7 @@ pub struct XClient {
 }
 
 impl XClient {
-    pub fn new(args: &XArgs) -> anyhow::Result<Self> {
+    pub fn new(args: &XSettings) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("tweetpipe/", env!("CARGO_PKG_VERSION")))

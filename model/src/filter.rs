@@ -1,11 +1,12 @@
 //! Filter rules: named terms and hashtags that drop a tweet (mode `drop`) or mark it (mode
-//! `flag`). Each rule is a word or phrase matched like the music rule (whole runs of letters
+//! `flag`). Each rule is a word or phrase matched by the [`TermMatcher`] (whole runs of letters
 //! and digits after NFKC and case folding), or a `#hashtag`, matched only in hashtag form.
 
-use crate::music::{fold, runs, EmptyTerm, MusicRule};
+use crate::terms::{fold, runs, EmptyTerm, TermMatcher};
 
-/// What happens to a tweet a rule matches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+/// What happens to a tweet a rule matches. Parsed from `drop` / `flag` ([`std::str::FromStr`]),
+/// so a command line can take it without this crate knowing about command lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum FilterMode {
     /// Not stored; counted per rule.
     #[default]
@@ -14,9 +15,36 @@ pub enum FilterMode {
     Flag,
 }
 
+impl FilterMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilterMode::Drop => "drop",
+            FilterMode::Flag => "flag",
+        }
+    }
+}
+
+impl std::fmt::Display for FilterMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FilterMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "drop" => Ok(FilterMode::Drop),
+            "flag" => Ok(FilterMode::Flag),
+            _ => Err(format!("unknown filter mode {s:?}: use drop or flag")),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Matcher {
-    Words(MusicRule),
+    Words(TermMatcher),
     Hashtag(String),
 }
 
@@ -59,7 +87,7 @@ impl Filters {
                     }
                     Matcher::Hashtag(folded)
                 }
-                None => Matcher::Words(MusicRule::new([term.as_str()])?),
+                None => Matcher::Words(TermMatcher::new([term.as_str()])?),
             };
             rules.push(FilterRule { name: term, matcher });
         }
@@ -110,5 +138,13 @@ mod tests {
         assert_eq!(f.first_match("my Rock   Band rules"), Some("rock band"));
         assert_eq!(f.rules.len(), 3);
         assert!(Filters::new(&["#".into(), "#a b".into()], None, FilterMode::Drop).is_err());
+    }
+
+    #[test]
+    fn modes_parse_from_their_names() {
+        assert_eq!("drop".parse(), Ok(FilterMode::Drop));
+        assert_eq!("Flag".parse(), Ok(FilterMode::Flag));
+        assert_eq!(FilterMode::Flag.to_string().parse(), Ok(FilterMode::Flag));
+        assert!("keep".parse::<FilterMode>().is_err());
     }
 }

@@ -11,8 +11,9 @@ pub mod stream;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use anyhow::Context as _;
-use clap::Args;
 use secrecy::{ExposeSecret as _, SecretString};
 
 /// What the consumer stores, asked for on every request.
@@ -21,73 +22,38 @@ pub const TWEET_FIELDS: &str =
 pub const EXPANSIONS: &str = "author_id,referenced_tweets.id,geo.place_id";
 pub const USER_FIELDS: &str = "username,location";
 
-/// Settings of the X sources.
-#[derive(Clone, Args)]
-pub struct XArgs {
+/// Settings of the X sources, built from the command line once (`cli::XArgs`) or by hand.
+#[derive(Clone)]
+pub struct XSettings {
     /// Base URL of the X API; tests and proxies point it elsewhere.
-    #[arg(long = "api-base-url", env = "X_API_BASE_URL", default_value = "https://api.x.com")]
     pub api_base_url: String,
-
-    /// App-only bearer token; set X_BEARER_TOKEN instead of passing it on a command line.
-    #[arg(long = "bearer-token", env = "X_BEARER_TOKEN", hide = true, hide_env_values = true)]
+    /// The bearer token, when given directly (X_BEARER_TOKEN).
     pub bearer_token: Option<SecretString>,
-
-    /// File holding the bearer token (a mounted Kubernetes Secret). The token can also come from
-    /// the X_BEARER_TOKEN environment variable. It is never printed.
-    #[arg(long = "bearer-token-file", env = "X_BEARER_TOKEN_FILE", value_name = "PATH")]
+    /// A file holding the bearer token (a mounted Secret); wins over `bearer_token`.
     pub bearer_token_file: Option<PathBuf>,
-
-    /// Filtered-stream rule (repeatable): `VALUE`, or `TAG: VALUE` to tag it,
-    /// e.g. `--rule 'jb: #justinbieber -is:retweet'`.
-    #[arg(long = "rule", value_name = "RULE")]
+    /// Filtered-stream rules in `--rule` syntax.
     pub rules: Vec<String>,
-
-    /// File of filtered-stream rules, one per line in `--rule` syntax; `#` starts a comment.
-    #[arg(long = "rules-file", env = "TWEETPIPE_X_RULES_FILE", value_name = "PATH")]
+    /// A file of further rules, one a line.
     pub rules_file: Option<PathBuf>,
-
-    /// Seconds with neither data nor keep-alive after which the stream counts as dead.
-    #[arg(
-        long = "stream-timeout",
-        env = "TWEETPIPE_X_STREAM_TIMEOUT",
-        default_value_t = 20,
-        value_name = "SECONDS"
-    )]
-    pub stream_timeout_secs: u64,
-
-    /// Recent-search query (`--source x-search`).
-    #[arg(long, env = "TWEETPIPE_X_QUERY")]
+    /// Silence after which the stream counts as dead.
+    pub stream_timeout: Duration,
+    /// The recent-search query.
     pub query: Option<String>,
-
-    /// Seconds between recent-search polls.
-    #[arg(long = "interval", env = "TWEETPIPE_X_INTERVAL", default_value_t = 60, value_name = "SECONDS")]
-    pub interval_secs: u64,
-
-    /// One-off backfill: search from this time (RFC 3339, at most 7 days back), then exit.
-    #[arg(long = "start-time", env = "TWEETPIPE_X_START_TIME", value_name = "RFC3339")]
+    /// Time between recent-search polls.
+    pub interval: Duration,
+    /// One-off backfill from this time.
     pub start_time: Option<chrono::DateTime<chrono::Utc>>,
-
-    /// Where recent search keeps the newest id it sent, so a restart neither misses nor repeats.
-    #[arg(
-        long = "checkpoint-file",
-        env = "TWEETPIPE_X_CHECKPOINT",
-        default_value = "x-search.checkpoint",
-        value_name = "PATH"
-    )]
+    /// Where recent search keeps the newest id it sent.
     pub checkpoint_file: PathBuf,
-
-    /// Consecutive 401/403 answers before giving up with an error.
-    #[arg(long = "max-auth-failures", env = "TWEETPIPE_X_MAX_AUTH_FAILURES", default_value_t = 3)]
+    /// Consecutive 401/403 answers before giving up.
     pub max_auth_failures: u32,
-
-    /// Shrinks every reconnect delay (for tests of the real schedule); 1 in production.
-    #[arg(long = "x-backoff-scale", hide = true, default_value_t = 1.0)]
+    /// Shrinks every reconnect delay (tests of the real schedule); 1 in production.
     pub backoff_scale: f64,
 }
 
-impl std::fmt::Debug for XArgs {
+impl std::fmt::Debug for XSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XArgs")
+        f.debug_struct("XSettings")
             .field("api_base_url", &self.api_base_url)
             .field("bearer_token", &self.bearer_token.as_ref().map(|_| "***"))
             .field("bearer_token_file", &self.bearer_token_file)
@@ -97,7 +63,7 @@ impl std::fmt::Debug for XArgs {
     }
 }
 
-impl XArgs {
+impl XSettings {
     /// The bearer token, from the file when one is given, else from X_BEARER_TOKEN.
     pub fn token(&self) -> anyhow::Result<SecretString> {
         if let Some(path) = &self.bearer_token_file {
@@ -132,6 +98,13 @@ impl XArgs {
 
 /// Counters of an X source, printed with the summary (`x_connections`, `x_reconnects_http`, …).
 pub type XCounters = BTreeMap<String, u64>;
+
+/// Adds one source's counters to the run's.
+pub fn merge(total: &mut XCounters, counters: XCounters) {
+    for (name, n) in counters {
+        *total.entry(name).or_default() += n;
+    }
+}
 
 /// Counts one event in the summary and on `/metrics` (`tweetpipe_<name>_total`; per-rule
 /// counts as `tweetpipe_x_tweets_by_rule_total{tag}`, reconnects as

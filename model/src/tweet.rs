@@ -7,65 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::id::{parse_id_value, v1_id, v2_id, IdError};
+use crate::record::{count_value, hashtags, parse_rfc3339, Counts};
+pub use crate::record::{ParseError, Tweet};
 use crate::Format;
-
-/// The stored form of a tweet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tweet {
-    pub id: i64,
-    pub format: Format,
-    pub author_id: Option<i64>,
-    /// v1.1 `user.screen_name`; v2 the author's `username` from `includes.users`.
-    pub username: Option<String>,
-    pub created_at: Option<DateTime<Utc>>,
-    /// The full text: v1.1 `extended_tweet.full_text` > `full_text` > `text`; v2 `note_tweet.text` > `text`.
-    pub text: String,
-    pub retweet_count: i64,
-    pub like_count: Option<i64>,
-    pub reply_count: Option<i64>,
-    pub quote_count: Option<i64>,
-    /// The author's free-text profile location, when set.
-    pub location: Option<String>,
-    pub lang: Option<String>,
-    pub hashtags: Vec<String>,
-    pub is_retweet: bool,
-    /// For a retweet whose payload carries the original: the original's full text. The music
-    /// rule reads this instead of the retweet's own (truncated) text.
-    pub retweeted_text: Option<String>,
-}
-
-impl Tweet {
-    /// The text the music rule judges.
-    pub fn rule_text(&self) -> &str {
-        self.retweeted_text.as_deref().unwrap_or(&self.text)
-    }
-}
-
-/// Why a message is not a storable tweet.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParseError {
-    #[error("not valid JSON: {0}")]
-    InvalidJson(String),
-    #[error("{0}")]
-    Id(#[from] IdError),
-    #[error("not a tweet: {0}")]
-    UnknownShape(&'static str),
-    #[error("tweet has no text")]
-    MissingText,
-}
-
-impl ParseError {
-    /// A short, stable error class for dead-letter headers and counters.
-    pub fn class(&self) -> &'static str {
-        match self {
-            ParseError::InvalidJson(_) => "invalid_json",
-            ParseError::Id(IdError::Missing) => "missing_id",
-            ParseError::Id(IdError::Invalid(_)) => "invalid_id",
-            ParseError::UnknownShape(_) => "unknown_shape",
-            ParseError::MissingText => "missing_text",
-        }
-    }
-}
 
 /// Parses a message value (v2 stream line or v1.1 status) into a record.
 pub fn parse(bytes: &[u8]) -> Result<Tweet, ParseError> {
@@ -94,7 +38,8 @@ fn parse_v2(data: &Map<String, Value>, includes: Option<&Map<String, Value>>) ->
     let author_id = data.get("author_id").and_then(|v| parse_id_value(v).ok());
     let author = author_id.and_then(|aid| find_by_id(includes, "users", aid));
     let metrics = data.get("public_metrics");
-    let metric = |name: &str| metrics.and_then(|m| m.get(name)).and_then(Value::as_i64);
+    let mut counts = Counts::default();
+    let mut metric = |name: &str| counts.take(count_value(metrics.and_then(|m| m.get(name))));
     let retweet_of = data
         .get("referenced_tweets")
         .and_then(Value::as_array)
@@ -107,6 +52,8 @@ fn parse_v2(data: &Map<String, Value>, includes: Option<&Map<String, Value>>) ->
         .map(str::to_owned);
     // A note tweet's entities describe its long text; the plain entities only the truncated one.
     let entities = data.get("note_tweet").and_then(|n| n.get("entities")).or_else(|| data.get("entities"));
+    let (retweet_count, like_count, reply_count, quote_count) =
+        (metric("retweet_count"), metric("like_count"), metric("reply_count"), metric("quote_count"));
     Ok(Tweet {
         id,
         format: Format::V2,
@@ -114,10 +61,11 @@ fn parse_v2(data: &Map<String, Value>, includes: Option<&Map<String, Value>>) ->
         username: author.and_then(|u| str_field(u, "username")),
         created_at: data.get("created_at").and_then(Value::as_str).and_then(parse_rfc3339),
         text,
-        retweet_count: metric("retweet_count").unwrap_or(0),
-        like_count: metric("like_count"),
-        reply_count: metric("reply_count"),
-        quote_count: metric("quote_count"),
+        retweet_count,
+        like_count,
+        reply_count,
+        quote_count,
+        invalid_metrics: counts.invalid,
         location: author.and_then(|u| str_field(u, "location")).filter(|l| !l.trim().is_empty()),
         lang: str_field(data, "lang"),
         hashtags: hashtags(entities, "tag"),
@@ -137,7 +85,10 @@ fn parse_v1(status: &Map<String, Value>) -> Result<Tweet, ParseError> {
     let id = v1_id(status)?;
     let text = v1_full_text(status).ok_or(ParseError::MissingText)?.to_owned();
     let user = status.get("user").and_then(Value::as_object);
-    let count = |name: &str| status.get(name).and_then(Value::as_i64);
+    let mut counts = Counts::default();
+    let mut count = |name: &str| counts.take(count_value(status.get(name)));
+    let (retweet_count, like_count, reply_count, quote_count) =
+        (count("retweet_count"), count("favorite_count"), count("reply_count"), count("quote_count"));
     let retweeted = status.get("retweeted_status").and_then(Value::as_object);
     let entities =
         status.get("extended_tweet").and_then(|e| e.get("entities")).or_else(|| status.get("entities"));
@@ -148,10 +99,11 @@ fn parse_v1(status: &Map<String, Value>) -> Result<Tweet, ParseError> {
         username: user.and_then(|u| str_field(u, "screen_name")),
         created_at: status.get("created_at").and_then(Value::as_str).and_then(parse_v1_time),
         text,
-        retweet_count: count("retweet_count").unwrap_or(0),
-        like_count: count("favorite_count"),
-        reply_count: count("reply_count"),
-        quote_count: count("quote_count"),
+        retweet_count,
+        like_count,
+        reply_count,
+        quote_count,
+        invalid_metrics: counts.invalid,
         location: user.and_then(|u| str_field(u, "location")).filter(|l| !l.trim().is_empty()),
         lang: str_field(status, "lang"),
         hashtags: hashtags(entities, "text"),
@@ -194,20 +146,6 @@ fn str_field(obj: &Map<String, Value>, name: &str) -> Option<String> {
     obj.get(name).and_then(Value::as_str).map(str::to_owned)
 }
 
-pub(crate) fn hashtags(entities: Option<&Value>, field: &str) -> Vec<String> {
-    entities
-        .and_then(|e| e.get("hashtags"))
-        .and_then(Value::as_array)
-        .map(|tags| {
-            tags.iter().filter_map(|t| t.get(field).and_then(Value::as_str)).map(str::to_owned).collect()
-        })
-        .unwrap_or_default()
-}
-
-pub(crate) fn parse_rfc3339(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
-}
-
 /// v1.1 dates look like `Thu Nov 08 02:31:41 +0000 2012`.
 fn parse_v1_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y").ok().map(|t| t.with_timezone(&Utc))
@@ -233,7 +171,7 @@ mod tests {
         assert_eq!(t.username.as_deref(), Some("X"));
         assert_eq!(t.location.as_deref(), Some("everywhere"));
         assert_eq!(t.text, "the long text #Rust");
-        assert_eq!(t.retweet_count, 7);
+        assert_eq!(t.retweet_count, Some(7));
         assert_eq!(t.like_count, Some(9));
         assert_eq!(t.hashtags, ["Rust"]);
         assert_eq!(t.created_at.map(|c| c.to_rfc3339()), Some("2022-10-07T22:42:12+00:00".to_owned()));
@@ -268,7 +206,7 @@ mod tests {
         assert_eq!(t.text, "the full text #a");
         assert_eq!(t.username.as_deref(), Some("TwitterEng"));
         assert_eq!(t.location, None, "an empty location is no location");
-        assert_eq!(t.retweet_count, 12);
+        assert_eq!(t.retweet_count, Some(12));
         assert_eq!(t.hashtags, ["a"]);
         assert_eq!(t.rule_text(), "original full");
         assert_eq!(t.created_at.map(|c| c.timestamp()), Some(1_352_341_901));
@@ -276,11 +214,37 @@ mod tests {
 
     #[test]
     fn what_is_not_a_tweet_says_why() {
-        assert_eq!(parse(b"{").map_err(|e| e.class()), Err("invalid_json"));
-        assert_eq!(parse(b"[1]").map_err(|e| e.class()), Err("unknown_shape"));
-        assert_eq!(parse(br#"{"data":{"id":"x","text":"t"}}"#).map_err(|e| e.class()), Err("invalid_id"));
-        assert_eq!(parse(br#"{"data":{"id":"1"}}"#).map_err(|e| e.class()), Err("missing_text"));
-        assert_eq!(parse(br#"{"text":"t"}"#).map_err(|e| e.class()), Err("missing_id"));
-        assert_eq!(parse(br#"{"foo":1}"#).map_err(|e| e.class()), Err("unknown_shape"));
+        let class = |b: &[u8]| parse(b).map_err(|e| e.class().as_str());
+        assert_eq!(class(b"{"), Err("invalid_json"));
+        assert_eq!(class(b"[1]"), Err("unknown_shape"));
+        assert_eq!(class(br#"{"data":{"id":"x","text":"t"}}"#), Err("invalid_id"));
+        assert_eq!(class(br#"{"data":{"id":"1"}}"#), Err("missing_text"));
+        assert_eq!(class(br#"{"text":"t"}"#), Err("missing_id"));
+        assert_eq!(class(br#"{"foo":1}"#), Err("unknown_shape"));
+    }
+
+    #[test]
+    fn unusable_counts_are_unknown_and_counted() {
+        let v2 = json!({"data": {"id": "1", "text": "t", "public_metrics":
+            {"retweet_count": -5, "like_count": 1e30, "reply_count": "7", "quote_count": 4}}});
+        let t = parse(v2.to_string().as_bytes()).expect("parses");
+        assert_eq!(
+            (t.retweet_count, t.like_count, t.reply_count, t.quote_count),
+            (None, None, None, Some(4))
+        );
+        assert_eq!(t.invalid_metrics, 3);
+
+        let v1 = json!({"id_str": "2", "text": "t", "retweet_count": i64::MAX, "favorite_count": 1.5});
+        let t = parse(v1.to_string().as_bytes()).expect("parses");
+        assert_eq!((t.retweet_count, t.like_count), (None, None));
+        assert_eq!(t.invalid_metrics, 2);
+    }
+
+    #[test]
+    fn a_count_the_input_lacks_is_unknown_not_zero() {
+        let t = parse(br#"{"data":{"id":"3","text":"no metrics"}}"#).expect("parses");
+        assert_eq!((t.retweet_count, t.invalid_metrics), (None, 0));
+        let t = parse(br#"{"id_str":"4","text":"no metrics"}"#).expect("parses");
+        assert_eq!((t.retweet_count, t.like_count, t.invalid_metrics), (None, None, 0));
     }
 }

@@ -1,34 +1,29 @@
-//! The music rule: a tweet is dropped when its text, NFKC-normalised and case-folded, contains
-//! one of the configured terms as a whole run of alphanumeric characters.
+//! The term matcher: a text matches when, NFKC-normalised and case-folded, it contains one of
+//! the configured terms as a whole run of alphanumeric characters. The music rule and the
+//! consumer's word filters are built on it.
 //!
-//! Whole runs keep `#music`, `MUSIC!`, `music's`, `music_monday` and `ｍｕｓｉｃ` in, and
-//! `musical`, `#musicvideo`, `@musicnews` and `musicians` out. A term of several words
+//! With the term `music`, `#music`, `MUSIC!`, `music's`, `music_monday` and `ｍｕｓｉｃ` match;
+//! `musical`, `#musicvideo`, `@musicnews` and `musicians` do not. A term of several words
 //! (`"rock music"`) matches those words as consecutive runs.
 
 use unicode_normalization::UnicodeNormalization;
 
-/// The terms tweetpipe drops by default.
+/// The terms tweetpipe filters by default (the music rule).
 pub const DEFAULT_TERMS: &[&str] = &["music"];
 
 /// A compiled set of terms.
 #[derive(Debug, Clone)]
-pub struct MusicRule {
+pub struct TermMatcher {
     /// Each term as its folded runs; a tweet matches when any term's runs appear consecutively.
     terms: Vec<Vec<String>>,
 }
 
 /// A term that can never match, refused at start-up rather than silently ignored.
 #[derive(Debug, thiserror::Error)]
-#[error("music term {0:?} has no letters or digits, so it could never match")]
+#[error("filter term {0:?} has no letters or digits, so it could never match")]
 pub struct EmptyTerm(pub String);
 
-impl Default for MusicRule {
-    fn default() -> Self {
-        Self::new(DEFAULT_TERMS.iter().copied()).unwrap_or(Self { terms: Vec::new() })
-    }
-}
-
-impl MusicRule {
+impl TermMatcher {
     /// Compiles terms, folding them the same way as tweet text.
     pub fn new<I, S>(terms: I) -> Result<Self, EmptyTerm>
     where
@@ -82,7 +77,7 @@ mod tests {
 
     #[test]
     fn matches_the_word_music_in_every_dress() {
-        let rule = MusicRule::default();
+        let rule = TermMatcher::new(DEFAULT_TERMS).expect("the default terms");
         for text in [
             "#music",
             "I love MUSIC!",
@@ -109,7 +104,7 @@ mod tests {
 
     #[test]
     fn leaves_longer_words_alone() {
-        let rule = MusicRule::default();
+        let rule = TermMatcher::new(DEFAULT_TERMS).expect("the default terms");
         for text in [
             "a musical evening",
             "#musicvideo",
@@ -126,11 +121,11 @@ mod tests {
 
     #[test]
     fn terms_are_configurable_and_folded() {
-        let rule = MusicRule::new(["Song", "rock music"]).expect("valid terms");
+        let rule = TermMatcher::new(["Song", "rock music"]).expect("valid terms");
         assert!(rule.matches("best SONG ever"));
         assert!(rule.matches("I like Rock   Music a lot"));
         assert!(!rule.matches("music alone is not a configured term here"));
         assert!(!rule.matches("rock and music"));
-        assert!(MusicRule::new(["#!"]).is_err());
+        assert!(TermMatcher::new(["#!"]).is_err());
     }
 }

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::id::parse_id_str;
-use crate::tweet::{parse_rfc3339, Tweet};
+use crate::record::{count_int, hashtags, parse_rfc3339, Counts, Tweet};
 use crate::Format;
 
 #[derive(Deserialize)]
@@ -133,6 +133,14 @@ pub fn parse(bytes: &[u8]) -> Option<Tweet> {
     let author =
         author_id.and_then(|aid| includes?.users.as_ref()?.iter().find(|u| id_of(&u.id) == Some(aid)));
     let metrics = data.public_metrics.as_ref();
+    let mut counts = Counts::default();
+    let mut metric = |pick: fn(&Metrics) -> Option<i64>| counts.take(count_int(metrics.and_then(pick)));
+    let (retweet_count, like_count, reply_count, quote_count) = (
+        metric(|m| m.retweet_count),
+        metric(|m| m.like_count),
+        metric(|m| m.reply_count),
+        metric(|m| m.quote_count),
+    );
     let retweet_of = data
         .referenced_tweets
         .as_ref()
@@ -144,7 +152,7 @@ pub fn parse(bytes: &[u8]) -> Option<Tweet> {
         .map(str::to_owned);
     let note_entities = data.note_tweet.as_ref().and_then(|n| n.entities.as_ref());
     let hashtags = match note_entities {
-        Some(entities) => crate::tweet::hashtags(Some(entities), "tag"),
+        Some(entities) => hashtags(Some(entities), "tag"),
         None => data
             .entities
             .as_ref()
@@ -159,10 +167,11 @@ pub fn parse(bytes: &[u8]) -> Option<Tweet> {
         username: author.and_then(|u| u.username.as_deref()).map(str::to_owned),
         created_at: data.created_at.as_deref().and_then(parse_rfc3339),
         text,
-        retweet_count: metrics.and_then(|m| m.retweet_count).unwrap_or(0),
-        like_count: metrics.and_then(|m| m.like_count),
-        reply_count: metrics.and_then(|m| m.reply_count),
-        quote_count: metrics.and_then(|m| m.quote_count),
+        retweet_count,
+        like_count,
+        reply_count,
+        quote_count,
+        invalid_metrics: counts.invalid,
         location: author
             .and_then(|u| u.location.as_deref())
             .filter(|l| !l.trim().is_empty())
@@ -193,6 +202,8 @@ mod tests {
         r#"{"data":{"id":"15"}}"#,
         r#"{"data":{"id":"x16","text":"bad id"}}"#,
         r#"{"data":{"id":"17","text":"metrics not an object","public_metrics":[]}}"#,
+        r#"{"data":{"id":"20","text":"bad counts","public_metrics":{"retweet_count":-5,"like_count":9223372036854775807,"reply_count":2}}}"#,
+        r#"{"data":{"id":"21","text":"odd counts","public_metrics":{"retweet_count":"7","like_count":1e30,"quote_count":1.0}}}"#,
         r#"{"data":{"id":"18","text":"emoji \ud83c\udfb5 and é"},"matching_rules":[{"id":"1","tag":"t"}]}"#,
         r#"{"id_str":"19","text":"a v1.1 status","user":{"screen_name":"v1"}}"#,
     ];

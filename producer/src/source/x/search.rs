@@ -7,20 +7,20 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
 use tokio::sync::oneshot;
-use tweetpipe_common::envelope::{classify_value, Item};
-use tweetpipe_common::id::parse_id_str;
+use tweetpipe_common::shutdown::Shutdown;
+use tweetpipe_model::envelope::{classify_value, Item};
+use tweetpipe_model::id::parse_id_str;
 
-use super::backoff::{Backoff, Failure};
+use super::backoff::{Failure, XBackoff};
 use super::client::{on_error_status, remaining, snippet, until_reset, AuthFailures, XClient};
-use super::{bump, XArgs, XCounters, EXPANSIONS, TWEET_FIELDS, USER_FIELDS};
-use crate::source::{Msg, Record, StopFlag};
+use super::{bump, XCounters, XSettings, EXPANSIONS, TWEET_FIELDS, USER_FIELDS};
+use crate::record::{Msg, Record};
 
 /// The checkpoint file's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,9 +60,9 @@ impl Checkpoint {
 }
 
 pub async fn run(
-    args: &XArgs,
+    args: &XSettings,
     tx: &Sender<Msg>,
-    stop: &StopFlag,
+    shutdown: &Shutdown,
     counters: &mut XCounters,
 ) -> anyhow::Result<()> {
     let query = args.query.clone().context("--source x-search needs --query")?;
@@ -75,15 +75,19 @@ pub async fn run(
         args,
         origin,
         counters,
-        backoff: Backoff::new(args.backoff_scale),
+        backoff: XBackoff::new(args.backoff_scale),
         auth: AuthFailures { seen: 0, max: args.max_auth_failures },
     };
     loop {
-        let Some(newest) = poller.poll(&query, since, tx, stop).await? else { return Ok(()) };
+        let Some(newest) = poller.poll(&query, since, tx, shutdown).await? else { return Ok(()) };
         if let Some(newest) = newest.filter(|n| Some(*n) > since) {
             // The checkpoint moves only once Kafka has every tweet up to it.
             let (reply, acked) = oneshot::channel();
             if tx.send(Msg::Flush(reply)).await.is_err() || !acked.await.unwrap_or(false) {
+                if shutdown.is_cancelled() {
+                    tracing::info!(since_id = ?since, "stopped before Kafka acknowledged the poll; checkpoint unchanged");
+                    return Ok(());
+                }
                 anyhow::bail!("Kafka did not acknowledge the search results; checkpoint left at {since:?}");
             }
             Checkpoint::save(&args.checkpoint_file, &query, newest)?;
@@ -95,18 +99,18 @@ pub async fn run(
             return Ok(());
         }
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(args.interval_secs.max(1))) => {}
-            () = stop.wait() => return Ok(()),
+            () = tokio::time::sleep(args.interval) => {}
+            () = shutdown.cancelled() => return Ok(()),
         }
     }
 }
 
 struct Poller<'a> {
     client: XClient,
-    args: &'a XArgs,
+    args: &'a XSettings,
     origin: Arc<str>,
     counters: &'a mut XCounters,
-    backoff: Backoff,
+    backoff: XBackoff,
     auth: AuthFailures,
 }
 
@@ -117,7 +121,7 @@ impl Poller<'_> {
         query: &str,
         since: Option<i64>,
         tx: &Sender<Msg>,
-        stop: &StopFlag,
+        shutdown: &Shutdown,
     ) -> anyhow::Result<Option<Option<i64>>> {
         let mut newest: Option<i64> = None;
         let mut next_token: Option<String> = None;
@@ -139,7 +143,7 @@ impl Poller<'_> {
             if let Some(t) = &next_token {
                 params.push(("next_token", t.clone()));
             }
-            let Some(page) = self.fetch(&params, stop).await? else { return Ok(None) };
+            let Some(page) = self.fetch(&params, shutdown).await? else { return Ok(None) };
             page_no += 1;
             bump(self.counters, "x_search_pages");
             if let Some(n) =
@@ -167,11 +171,15 @@ impl Poller<'_> {
     }
 
     /// GETs one page, waiting out rate limits and retrying errors on X's schedule.
-    async fn fetch(&mut self, params: &[(&str, String)], stop: &StopFlag) -> anyhow::Result<Option<Value>> {
+    async fn fetch(
+        &mut self,
+        params: &[(&str, String)],
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<Option<Value>> {
         loop {
             let sent = tokio::select! {
                 r = self.client.get("/2/tweets/search/recent").query(params).send() => r,
-                () = stop.wait() => return Ok(None),
+                () = shutdown.cancelled() => return Ok(None),
             };
             let (failure, at_least) = match sent {
                 Err(e) => {
@@ -192,7 +200,7 @@ impl Poller<'_> {
                             let page: Value = resp.json().await.context("reading a search page")?;
                             tokio::select! {
                                 () = tokio::time::sleep(wait) => {}
-                                () = stop.wait() => {}
+                                () = shutdown.cancelled() => {}
                             }
                             return Ok(Some(page));
                         }
@@ -210,7 +218,7 @@ impl Poller<'_> {
             tracing::info!(wait_ms = wait.as_millis() as u64, ?failure, "retrying the search");
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = stop.wait() => return Ok(None),
+                () = shutdown.cancelled() => return Ok(None),
             }
         }
     }
