@@ -134,6 +134,7 @@ impl Pipeline {
             content_duplicates: written.outcome.content_duplicates,
             filtered: prepared.filtered,
             flagged: prepared.flagged,
+            invalid_metrics: prepared.invalid_metrics,
             by_rule: prepared.by_rule.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             transactions: written.transactions,
             db_retries: written.retries,

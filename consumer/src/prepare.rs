@@ -41,6 +41,9 @@ pub struct Prepared {
     pub by_rule: HashMap<String, u64>,
     /// Tweets stored with a matched rule (mode `flag`).
     pub flagged: u64,
+    /// Metric fields the input carried but that were unusable (negative, fractional, strings,
+    /// out of range): stored as NULL, counted here.
+    pub invalid_metrics: u64,
 }
 
 /// What shapes rows beyond parsing.
@@ -87,7 +90,10 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
             continue;
         };
         let mut parsed = match tweet::parse(payload) {
-            Ok(t) => t,
+            Ok(t) => {
+                out.invalid_metrics += u64::from(t.invalid_metrics);
+                t
+            }
             Err(e) => {
                 out.rejected.push(Rejected { index, class: e.class(), message: e.to_string() });
                 continue;

@@ -40,6 +40,8 @@ pub struct Tally {
     pub transactions: u64,
     /// Database writes retried after a transient error.
     pub db_retries: u64,
+    /// Unusable metric values stored as NULL (see the README, "Metrics are not taken on trust").
+    pub invalid_metrics: u64,
 }
 
 impl Tally {
@@ -63,6 +65,7 @@ impl Tally {
         metrics::counter!("tweetpipe_content_duplicates_total").increment(self.content_duplicates);
         metrics::counter!("tweetpipe_dead_letters_lost_total").increment(self.dead_letters_lost);
         metrics::counter!("tweetpipe_db_retries_total", "kind" => "transient").increment(self.db_retries);
+        metrics::counter!("tweetpipe_invalid_metrics_total").increment(self.invalid_metrics);
         for (class, n) in &self.dead_lettered {
             metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "consumer", "class" => *class)
                 .increment(*n);
@@ -111,6 +114,8 @@ pub struct Report {
     pub batches: u64,
     pub transactions: u64,
     pub db_retries: u64,
+    /// Unusable metric values stored as NULL.
+    pub invalid_metrics: u64,
     #[serde(serialize_with = "seconds")]
     pub elapsed_s: Duration,
 }
@@ -142,6 +147,7 @@ impl Report {
         self.batches += 1;
         self.transactions += t.transactions;
         self.db_retries += t.db_retries;
+        self.invalid_metrics += t.invalid_metrics;
     }
 
     /// The machine-readable summary: one JSON object on one line.
@@ -169,8 +175,13 @@ impl fmt::Display for Report {
         )?;
         write!(
             f,
-            " deleted={} content_duplicates={} flagged={} key_mismatches={} dead_letters_lost={}",
-            self.deleted, self.content_duplicates, self.flagged, self.key_mismatches, self.dead_letters_lost
+            " deleted={} content_duplicates={} flagged={} key_mismatches={} dead_letters_lost={} invalid_metrics={}",
+            self.deleted,
+            self.content_duplicates,
+            self.flagged,
+            self.key_mismatches,
+            self.dead_letters_lost,
+            self.invalid_metrics
         )?;
         for (rule, n) in &self.by_rule {
             write!(f, " rule[{}]={n}", rule.replace(' ', "_"))?;
