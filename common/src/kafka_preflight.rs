@@ -132,6 +132,7 @@ impl ProducerContext<NoCustomPartitioner> for Probe {
 /// error otherwise (see the module docs).
 pub async fn check(kafka: &KafkaArgs, shutdown: &Shutdown) -> anyhow::Result<bool> {
     let config = kafka.for_producer().client_config(&[]);
+    tracing::info!("checking Kafka: brokers reachable, credentials and certificates accepted");
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let mut task = tokio::task::spawn_blocking(move || check_with(config, STARTUP_PATIENCE, &flag));

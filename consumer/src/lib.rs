@@ -102,7 +102,10 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     if let Some(kafka) = kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}
-            Ok(false) => return ExitCode::SUCCESS,
+            // Stopped during the check: `run` then stops at its first step and reports it
+            // (with `--exit-at-end`, as a run that did not reach the end).
+            Ok(false) if matches!(cli.command, Command::Run(_)) => {}
+            Ok(false) => return ExitCode::FAILURE,
             Err(e) => return exit::report(&e),
         }
     }

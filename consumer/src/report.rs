@@ -64,7 +64,6 @@ impl Tally {
         metrics::counter!("tweetpipe_deleted_total").increment(self.deleted);
         metrics::counter!("tweetpipe_content_duplicates_total").increment(self.content_duplicates);
         metrics::counter!("tweetpipe_dead_letters_lost_total").increment(self.dead_letters_lost);
-        metrics::counter!("tweetpipe_db_retries_total", "kind" => "transient").increment(self.db_retries);
         metrics::counter!("tweetpipe_invalid_metrics_total").increment(self.invalid_metrics);
         for (class, n) in &self.dead_lettered {
             metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "consumer", "class" => *class)

@@ -74,7 +74,10 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     if let Some(kafka) = kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}
-            Ok(false) => return ExitCode::SUCCESS,
+            Ok(false) => {
+                tracing::error!("start-up interrupted by shutdown during the Kafka check");
+                return ExitCode::FAILURE;
+            }
             Err(e) => return exit::report(&e),
         }
     }

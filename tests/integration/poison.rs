@@ -244,7 +244,7 @@ async fn sigterm_ends_start_up_retries_against_an_unreachable_broker() {
     cmd.env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1").args(["--exit-at-end", "--drain-timeout", "1"]);
     let consumer = Logged::spawn(cmd, "term_startup");
     wait_until(LIMIT, "start-up to wait for the broker", || async {
-        consumer.log_text().contains("connected to PostgreSQL")
+        consumer.log_text().contains("checking Kafka")
     })
     .await;
     let (out, summary) = stops_promptly(consumer, 1);

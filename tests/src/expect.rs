@@ -16,10 +16,10 @@ pub fn expected_rows(args: &SyntheticSettings) -> HashMap<i64, (String, String, 
     rows
 }
 
-/// The table as `id -> (username, text, retweet_count)`.
+/// The table as `id -> (username, text, retweet_count)`; an unknown (NULL) count reads as -1.
 pub async fn table(ctx: &TestContext) -> HashMap<i64, (String, String, i64)> {
     let rows: Vec<(i64, Option<String>, String, i64)> =
-        sqlx::query_as("SELECT id, username, text, retweet_count FROM tweets")
+        sqlx::query_as("SELECT id, username, text, COALESCE(retweet_count, -1) FROM tweets")
             .fetch_all(&ctx.pool)
             .await
             .expect("query");

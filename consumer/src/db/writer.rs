@@ -130,6 +130,8 @@ impl Writer {
             }
             pending = failed;
             written.retries += 1;
+            // Counted as it happens: an outage must show on /metrics while it lasts.
+            metrics::counter!("tweetpipe_db_retries_total", "kind" => "transient").increment(1);
             let delay = backoff.next_delay();
             tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "database write failed; partitions paused, retrying (offsets not committed)");
             held = true;
