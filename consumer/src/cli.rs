@@ -286,3 +286,49 @@ impl RunArgs {
         self.drain_timeout
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(["tweetpipe-consumer", "run"].iter().chain(args)).expect("valid flags");
+        match cli.command {
+            Command::Run(run) => run,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn durations_take_units_and_the_old_bare_units() {
+        let new = run_args(&["--batch-linger", "50ms", "--drain-timeout", "1m", "--statement-timeout", "2s"]);
+        assert_eq!(new.batch_linger(), Duration::from_millis(50));
+        assert_eq!(new.drain_timeout(), Duration::from_secs(60));
+        assert_eq!(new.database.statement_timeout, Duration::from_secs(2));
+        let old =
+            run_args(&["--batch-linger-ms", "150", "--drain-timeout", "7", "--db-connect-timeout", "1"]);
+        assert_eq!(old.batch_linger(), Duration::from_millis(150));
+        assert_eq!(old.drain_timeout(), Duration::from_secs(7));
+        assert_eq!(old.database.db_connect_timeout, Duration::from_secs(1));
+        assert!(Cli::try_parse_from(["tweetpipe-consumer", "run", "--drain-timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn check_takes_the_run_flags() {
+        let cli = Cli::try_parse_from([
+            "tweetpipe-consumer",
+            "check",
+            "--group=backfill",
+            "-X",
+            "group.protocol=consumer",
+            "--batch-linger=200ms",
+            "--timeout",
+            "3s",
+        ])
+        .expect("the chart's init container command line");
+        let Command::Check(check) = cli.command else { panic!("not check") };
+        assert_eq!((check.run.group.as_str(), check.timeout), ("backfill", Duration::from_secs(3)));
+    }
+}
