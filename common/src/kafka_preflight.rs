@@ -156,7 +156,11 @@ pub fn check_with(config: ClientConfig, patience: Duration, stop: &AtomicBool) -
     while !stop.load(Ordering::Relaxed) {
         // Serves the error callbacks.
         client.poll(Duration::from_millis(100));
-        let fetched = client.client().fetch_metadata(None, Duration::from_secs(2));
+        // Never past the deadline: `check` promises an answer within its timeout.
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_millis(100), Duration::from_secs(2));
+        let fetched = client.client().fetch_metadata(None, wait);
         client.poll(Duration::from_millis(100));
         let seen = client.context().seen.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(fatal) = &seen.credentials {

@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
 //!   [`kafka_preflight`]: the start-up check that tells a wrong password or CA from an outage.
+//! - [`duration`]: duration flags (`20s`, `200ms`; bare numbers in the old unit).
+//! - [`check`]: the shared part of `check` (a line per step; the Kafka steps).
 //! - [`exit`]: exit codes (78 configuration, 69 unavailable) and the error class behind them.
 //! - [`telemetry`]: logging set-up.
 //! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`; [`metrics_catalog`]: every
@@ -13,7 +15,9 @@
 //! - [`shutdown`]: the one shutdown token, cancelled by SIGTERM / Ctrl-C.
 
 pub mod backoff;
+pub mod check;
 pub mod dead_letter;
+pub mod duration;
 pub mod exit;
 pub mod kafka;
 pub mod kafka_preflight;

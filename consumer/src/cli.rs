@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use tweetpipe_common::duration;
 use tweetpipe_common::kafka::KafkaArgs;
 use tweetpipe_common::telemetry::LogFormat;
 
@@ -25,6 +26,10 @@ pub struct Cli {
 pub enum Command {
     /// Join the consumer group and store tweets (runs migrations first).
     Run(RunArgs),
+    /// Check what `run` with the same flags and environment needs (brokers, credentials, topic,
+    /// the group's position, PostgreSQL, TLS, migrations), a line per step, within --timeout.
+    /// Exit 0 ok, 69 a server unreachable, 78 configuration or credentials wrong.
+    Check(CheckArgs),
     /// Apply the database migrations and exit.
     Migrate(DatabaseArgs),
     /// Move a group's committed offsets back (or forward) to replay a topic. A dry run unless
@@ -33,6 +38,17 @@ pub enum Command {
     /// The tweet count: seen, stored, duplicates, filtered (music), deleted, overall and per
     /// hour or day.
     Stats(StatsArgs),
+}
+
+/// `tweetpipe-consumer check`: the flags of `run`, and how long the check may take.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// How long the whole check may take (it does not wait out start-up retries).
+    #[arg(long, env = "TWEETPIPE_CHECK_TIMEOUT", default_value = "10s", value_parser = duration::secs, value_name = "DURATION")]
+    pub timeout: Duration,
 }
 
 /// `tweetpipe-consumer replay`.
@@ -118,25 +134,27 @@ pub struct DatabaseArgs {
     #[arg(long, env = "TWEETPIPE_DB_POOL_SIZE", default_value_t = 4)]
     pub db_pool_size: u32,
 
-    /// Longest a single statement may run (lock waits included), in seconds. Keep it well below
+    /// Longest a single statement may run (lock waits included), e.g. `30s`. Keep it well below
     /// the consumer's max.poll.interval.ms: a statement that hangs longer is cancelled, retried,
     /// and the consumer stays in its group meanwhile.
     #[arg(
         long = "statement-timeout",
         env = "TWEETPIPE_STATEMENT_TIMEOUT",
-        default_value_t = 30,
-        value_name = "SECONDS"
+        default_value = "30s",
+        value_parser = duration::secs,
+        value_name = "DURATION"
     )]
-    pub statement_timeout_secs: u64,
+    pub statement_timeout: Duration,
 
-    /// How long start-up keeps retrying an unreachable database, in seconds.
+    /// How long start-up keeps retrying an unreachable database, e.g. `5m`.
     #[arg(
         long = "db-connect-timeout",
         env = "TWEETPIPE_DB_CONNECT_TIMEOUT",
-        default_value_t = 300,
-        value_name = "SECONDS"
+        default_value = "5m",
+        value_parser = duration::secs,
+        value_name = "DURATION"
     )]
-    pub db_connect_timeout_secs: u64,
+    pub db_connect_timeout: Duration,
 }
 
 impl std::fmt::Debug for DatabaseArgs {
@@ -175,9 +193,13 @@ pub struct RunArgs {
     #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
     pub db_writers: usize,
 
-    /// Longest wait for a batch to fill, in milliseconds.
-    #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", default_value_t = 200)]
-    pub batch_linger_ms: u64,
+    /// Longest wait for a batch to fill, e.g. `200ms` [default: 200ms].
+    #[arg(long = "batch-linger", env = "TWEETPIPE_BATCH_LINGER", value_parser = duration::millis, value_name = "DURATION")]
+    pub batch_linger: Option<Duration>,
+
+    /// The old spelling of --batch-linger (bare milliseconds), kept for one release.
+    #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", hide = true, value_parser = duration::millis)]
+    pub batch_linger_ms: Option<Duration>,
 
     /// Recently stored ids kept in memory to spare the database hot duplicates.
     #[arg(long, env = "TWEETPIPE_DEDUP_CACHE", default_value_t = 200_000)]
@@ -233,14 +255,15 @@ pub struct RunArgs {
     #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
     pub http_addr: Option<std::net::SocketAddr>,
 
-    /// On SIGTERM, how long the in-flight batch may take to finish and commit, in seconds.
+    /// On SIGTERM, how long the in-flight batch may take to finish and commit, e.g. `20s`.
     #[arg(
         long = "drain-timeout",
         env = "TWEETPIPE_DRAIN_TIMEOUT",
-        default_value_t = 20,
-        value_name = "SECONDS"
+        default_value = "20s",
+        value_parser = duration::secs,
+        value_name = "DURATION"
     )]
-    pub drain_timeout_secs: u64,
+    pub drain_timeout: Duration,
 
     /// How often one write may fail with a transient error while the database answers other
     /// statements before it is treated as a problem of the data (isolated and dead-lettered).
@@ -254,11 +277,58 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// `--batch-linger`, else the old `--batch-linger-ms`, else 200 ms.
     pub fn batch_linger(&self) -> Duration {
-        Duration::from_millis(self.batch_linger_ms)
+        self.batch_linger.or(self.batch_linger_ms).unwrap_or(Duration::from_millis(200))
     }
 
     pub fn drain_timeout(&self) -> Duration {
-        Duration::from_secs(self.drain_timeout_secs)
+        self.drain_timeout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(["tweetpipe-consumer", "run"].iter().chain(args)).expect("valid flags");
+        match cli.command {
+            Command::Run(run) => run,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn durations_take_units_and_the_old_bare_units() {
+        let new = run_args(&["--batch-linger", "50ms", "--drain-timeout", "1m", "--statement-timeout", "2s"]);
+        assert_eq!(new.batch_linger(), Duration::from_millis(50));
+        assert_eq!(new.drain_timeout(), Duration::from_secs(60));
+        assert_eq!(new.database.statement_timeout, Duration::from_secs(2));
+        let old =
+            run_args(&["--batch-linger-ms", "150", "--drain-timeout", "7", "--db-connect-timeout", "1"]);
+        assert_eq!(old.batch_linger(), Duration::from_millis(150));
+        assert_eq!(old.drain_timeout(), Duration::from_secs(7));
+        assert_eq!(old.database.db_connect_timeout, Duration::from_secs(1));
+        assert!(Cli::try_parse_from(["tweetpipe-consumer", "run", "--drain-timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn check_takes_the_run_flags() {
+        let cli = Cli::try_parse_from([
+            "tweetpipe-consumer",
+            "check",
+            "--group=backfill",
+            "-X",
+            "group.protocol=consumer",
+            "--batch-linger=200ms",
+            "--timeout",
+            "3s",
+        ])
+        .expect("the chart's init container command line");
+        let Command::Check(check) = cli.command else { panic!("not check") };
+        assert_eq!((check.run.group.as_str(), check.timeout), ("backfill", Duration::from_secs(3)));
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`cli`]: flags and environment variables.
+//! - [`check`]: `check`, what `run` needs, verified a step at a time within `--timeout`.
 //! - [`startup`]: start-up wiring (files, database, dead-letter topic, seeding, readiness,
 //!   librdkafka settings, progress bar) and the orderly exit.
 //! - [`pipeline`]: the loop: poll a batch ([`intake`]) → [`prepare`] it → write it
@@ -22,6 +23,7 @@
 //!   (a `key=value` line and a JSON line on stdout).
 //! - [`failpoint`]: crash points for fault drills.
 
+pub mod check;
 pub mod cli;
 pub mod db;
 pub mod dead_letter;
@@ -97,7 +99,8 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     let kafka = match &cli.command {
         Command::Run(args) => Some(&args.kafka),
         Command::Replay(args) => Some(&args.kafka),
-        Command::Migrate(_) | Command::Stats(_) => None,
+        // `check` runs the same probe, bounded by its own timeout.
+        Command::Check(_) | Command::Migrate(_) | Command::Stats(_) => None,
     };
     if let Some(kafka) = kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
@@ -111,6 +114,7 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     }
     let result = match cli.command {
         Command::Run(args) => run(args, shutdown).await,
+        Command::Check(args) => check::run(args, &shutdown).await.map(|()| ExitCode::SUCCESS),
         Command::Migrate(args) => db::migrate_only(&args, &shutdown).await.map(|()| ExitCode::SUCCESS),
         Command::Replay(args) => {
             tokio::task::block_in_place(|| replay::run(&args)).map(|()| ExitCode::SUCCESS)

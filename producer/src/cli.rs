@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use secrecy::SecretString;
+use tweetpipe_common::duration;
 use tweetpipe_common::kafka::{KafkaArgs, TopicSpec};
 use tweetpipe_common::telemetry::LogFormat;
 
@@ -22,7 +23,8 @@ use crate::Settings;
     name = "tweetpipe-producer",
     version,
     about = "Push raw tweets into Kafka, keyed by tweet id.",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
 )]
 pub struct Cli {
     /// Log line format.
@@ -46,6 +48,21 @@ pub enum Command {
     /// Write synthetic v2 stream lines to a file (or stdout) instead of Kafka: test and
     /// benchmark input for `--source file:PATH`.
     Generate(GenerateArgs),
+    /// Check the configuration a run with these flags would use (brokers, credentials, topic,
+    /// the X token), a line per step, within --timeout. Exit 0 ok, 69 a server unreachable,
+    /// 78 configuration or credentials wrong.
+    Check(CheckArgs),
+}
+
+/// `tweetpipe-producer check`: the producing flags, and how long the check may take.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub produce: ProduceArgs,
+
+    /// How long the whole check may take (it does not wait out start-up retries).
+    #[arg(long, env = "TWEETPIPE_CHECK_TIMEOUT", default_value = "10s", value_parser = duration::secs, value_name = "DURATION")]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -117,8 +134,8 @@ pub struct ProduceArgs {
 
     /// Where tweets come from, read in order (repeatable): `file:PATH` (JSON lines or one JSON
     /// document; `.gz` too), `stdin`, `synthetic`, `x-stream` (the X filtered stream) or
-    /// `x-search` (X recent search).
-    #[arg(long = "source", value_name = "SOURCE", default_value = "synthetic", value_parser = SourceSpec::parse)]
+    /// `x-search` (X recent search). Required: the producer never makes up input itself.
+    #[arg(long = "source", value_name = "SOURCE", required = true, value_parser = SourceSpec::parse)]
     pub source: Vec<SourceSpec>,
 
     #[command(flatten)]
@@ -147,14 +164,15 @@ pub struct ProduceArgs {
     #[arg(long, env = "TWEETPIPE_MAX_LINE_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_line_bytes: usize,
 
-    /// How long the final flush may wait for outstanding deliveries, in seconds.
+    /// How long the final flush may wait for outstanding deliveries, e.g. `30s`.
     #[arg(
         long = "flush-timeout",
         env = "TWEETPIPE_FLUSH_TIMEOUT",
-        default_value_t = 30,
-        value_name = "SECONDS"
+        default_value = "30s",
+        value_parser = duration::secs,
+        value_name = "DURATION"
     )]
-    pub flush_timeout_secs: u64,
+    pub flush_timeout: Duration,
 
     /// Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:9090; port 0 picks a free port).
     #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
@@ -180,7 +198,7 @@ impl ProduceArgs {
                 kafka: self.kafka.clone(),
                 topic: self.topic.clone(),
                 max_message_bytes: self.max_message_bytes,
-                flush_timeout: Duration::from_secs(self.flush_timeout_secs),
+                flush_timeout: self.flush_timeout,
             },
             sources: SourceSettings {
                 specs: self.source.clone(),
@@ -262,22 +280,29 @@ pub struct XArgs {
     #[arg(long = "rules-file", env = "TWEETPIPE_X_RULES_FILE", value_name = "PATH")]
     pub rules_file: Option<PathBuf>,
 
-    /// Seconds with neither data nor keep-alive after which the stream counts as dead.
+    /// Silence (neither data nor keep-alive) after which the stream counts as dead, e.g. `20s`.
     #[arg(
         long = "stream-timeout",
         env = "TWEETPIPE_X_STREAM_TIMEOUT",
-        default_value_t = 20,
-        value_name = "SECONDS"
+        default_value = "20s",
+        value_parser = duration::secs,
+        value_name = "DURATION"
     )]
-    pub stream_timeout_secs: u64,
+    pub stream_timeout: Duration,
 
     /// Recent-search query (`--source x-search`).
     #[arg(long, env = "TWEETPIPE_X_QUERY")]
     pub query: Option<String>,
 
-    /// Seconds between recent-search polls.
-    #[arg(long = "interval", env = "TWEETPIPE_X_INTERVAL", default_value_t = 60, value_name = "SECONDS")]
-    pub interval_secs: u64,
+    /// Time between recent-search polls, e.g. `60s`.
+    #[arg(
+        long = "interval",
+        env = "TWEETPIPE_X_INTERVAL",
+        default_value = "60s",
+        value_parser = duration::secs,
+        value_name = "DURATION"
+    )]
+    pub interval: Duration,
 
     /// One-off backfill: search from this time (RFC 3339, at most 7 days back), then exit.
     #[arg(long = "start-time", env = "TWEETPIPE_X_START_TIME", value_name = "RFC3339")]
@@ -321,9 +346,9 @@ impl XArgs {
             bearer_token_file: self.bearer_token_file.clone(),
             rules: self.rules.clone(),
             rules_file: self.rules_file.clone(),
-            stream_timeout: Duration::from_secs(self.stream_timeout_secs.max(1)),
+            stream_timeout: self.stream_timeout.max(Duration::from_secs(1)),
             query: self.query.clone(),
-            interval: Duration::from_secs(self.interval_secs.max(1)),
+            interval: self.interval.max(Duration::from_secs(1)),
             start_time: self.start_time,
             checkpoint_file: self.checkpoint_file.clone(),
             max_auth_failures: self.max_auth_failures,
@@ -333,42 +358,5 @@ impl XArgs {
 }
 
 #[cfg(test)]
-mod tests {
-    use clap::Parser as _;
-
-    use super::*;
-
-    #[test]
-    fn the_command_line_becomes_each_components_settings_once() {
-        let cli = Cli::try_parse_from([
-            "tweetpipe-producer",
-            "--topic",
-            "t",
-            "--source",
-            "stdin",
-            "--source",
-            "synthetic",
-            "--count",
-            "5",
-            "--seed",
-            "9",
-            "--flush-timeout",
-            "7",
-            "--create-topics",
-            "false",
-            "--stream-timeout",
-            "0",
-            "--summary-json",
-            "/tmp/s.json",
-        ])
-        .expect("valid flags");
-        let settings = cli.produce.settings();
-        assert_eq!(settings.sink.topic, "t");
-        assert_eq!(settings.sink.flush_timeout, Duration::from_secs(7));
-        assert!(settings.topics.is_none());
-        assert_eq!(settings.sources.specs, [SourceSpec::Stdin, SourceSpec::Synthetic]);
-        assert_eq!(settings.sources.synthetic, SyntheticSettings::new(5, 9));
-        assert_eq!(settings.sources.x.stream_timeout, Duration::from_secs(1), "never a zero timeout");
-        assert_eq!(settings.summary_json.as_deref(), Some(std::path::Path::new("/tmp/s.json")));
-    }
-}
+#[path = "cli_tests.rs"]
+mod tests;

@@ -6,6 +6,7 @@
 //!   It builds [`Settings`] once; every component is built from its own settings struct.
 //! - [`source`]: where tweets come from (files and stdin, [`source::synthetic`], [`source::x`]);
 //!   each source turns its input into [`record::Record`]s on one bounded channel.
+//! - [`check`]: `check`, what producing needs, verified a step at a time within `--timeout`.
 //! - [`record`]: what travels from the sources to the sink.
 //! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
 //!   the final flush.
@@ -17,6 +18,7 @@
 //!
 //! [`run`] takes the shutdown token as an argument, so tests can stop it like SIGTERM does.
 
+pub mod check;
 pub mod cli;
 pub mod exporter;
 pub mod record;
@@ -68,7 +70,8 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
             | TopicCommand::AddPartitions(AddPartitionsArgs { topic: args, .. }),
         )) => Some(&args.kafka),
         Some(Command::Topic(TopicCommand::Describe(args))) => Some(&args.kafka),
-        Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_)) => None,
+        // `check` runs the same probe, bounded by its own timeout.
+        Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_) | Command::Check(_)) => None,
         None => Some(&cli.produce.kafka),
     };
     if let Some(kafka) = kafka {
@@ -84,6 +87,7 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     match cli.command {
         // `topic exporter` runs until SIGTERM.
         Some(Command::Topic(command)) => return exit_code(topic::run(command, shutdown).await),
+        Some(Command::Check(args)) => return exit_code(check::run(args).await),
         Some(Command::Generate(args)) => {
             return exit_code(source::synthetic::write_lines(&args.synthetic.settings(), &args.out))
         }

@@ -44,7 +44,10 @@ async fn a_consumer_blocked_on_the_database_shows_paused_and_retrying_then_recov
     // The migrations ran before /metrics was served, so the table exists: lock it.
     let mut lock = ctx.pool.begin().await.expect("begin");
     sqlx::query("LOCK TABLE tweets IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.expect("lock");
-    summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "200", "--seed", "91"]), LIMIT));
+    summary(&tweetpipe_tests::run(
+        ctx.producer().args(["--source", "synthetic", "--count", "200", "--seed", "91"]),
+        LIMIT,
+    ));
     wait_until(LIMIT, "the consumer paused, with database retries counted", || async {
         let body = metrics(&addr);
         value(&body, "tweetpipe_consumer_paused ") == Some(1.0)

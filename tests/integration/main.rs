@@ -1,5 +1,6 @@
 //! Integration tests against the real stack: one binary, one module per concern.
 
+mod check;
 mod consumer_state;
 mod corpus;
 mod dead_letters;

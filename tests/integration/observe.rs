@@ -17,7 +17,10 @@ fn metric(body: &str, name: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     let ctx = TestContext::new("observe").await.expect("context");
-    tweetpipe_tests::producer::produce(ctx.producer().args(["--count", "2000", "--seed", "71"]), LIMIT);
+    tweetpipe_tests::producer::produce(
+        ctx.producer().args(["--source", "synthetic", "--count", "2000", "--seed", "71"]),
+        LIMIT,
+    );
     let mut cmd = ctx.consumer();
     cmd.args(["--http-addr", "127.0.0.1:0"]);
     let consumer = Logged::spawn(cmd, "observe");
@@ -56,7 +59,10 @@ async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     .await;
 
     // More tweets: the counters move.
-    tweetpipe_tests::producer::produce(ctx.producer().args(["--count", "500", "--seed", "72"]), LIMIT);
+    tweetpipe_tests::producer::produce(
+        ctx.producer().args(["--source", "synthetic", "--count", "500", "--seed", "72"]),
+        LIMIT,
+    );
     wait_until(LIMIT, "the consumed counter to move", || async {
         http_get(&addr, "/metrics").is_ok_and(|(_, body)| metric(&body, "tweetpipe_consumed_total") >= 2500.0)
     })

@@ -193,7 +193,10 @@ async fn prometheus_scrapes_the_exporter_and_a_consumer_and_the_rules_and_dashbo
         return;
     };
     let ctx = TestContext::new("prometheus").await.expect("context");
-    summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "2000", "--seed", "81"]), LIMIT));
+    summary(&tweetpipe_tests::run(
+        ctx.producer().args(["--source", "synthetic", "--count", "2000", "--seed", "81"]),
+        LIMIT,
+    ));
 
     // The exporter, watching the test's group, which no consumer has joined yet.
     let mut cmd = ctx.producer();
@@ -237,7 +240,10 @@ async fn prometheus_scrapes_the_exporter_and_a_consumer_and_the_rules_and_dashbo
         prometheus.sum(&lag).await == Some(2000.0)
     })
     .await;
-    summary(&tweetpipe_tests::run(ctx.producer().args(["--count", "500", "--seed", "82"]), LIMIT));
+    summary(&tweetpipe_tests::run(
+        ctx.producer().args(["--source", "synthetic", "--count", "500", "--seed", "82"]),
+        LIMIT,
+    ));
     wait_until(LIMIT, "the group's lag to grow to 2500 with no consumer", || async {
         prometheus.sum(&lag).await == Some(2500.0)
     })

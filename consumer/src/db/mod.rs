@@ -63,7 +63,8 @@ use tweetpipe_common::shutdown::Shutdown;
 
 use crate::cli::DatabaseArgs;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The migrations built into this binary (`check` compares them with the database's).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects, retrying with backoff while the server is not there yet (a pod may start before
 /// its database), up to the configured deadline or `shutdown`.
@@ -75,9 +76,9 @@ pub async fn connect(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result
         .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid postgres:// URL ({shown})"))?
         .log_statements(tracing::log::LevelFilter::Trace)
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(10))
-        .options([("statement_timeout", format!("{}s", args.statement_timeout_secs.max(1)))])
+        .options([("statement_timeout", format!("{}ms", args.statement_timeout.as_millis().max(1)))])
         .application_name("tweetpipe-consumer");
-    let deadline = Instant::now() + Duration::from_secs(args.db_connect_timeout_secs);
+    let deadline = Instant::now() + args.db_connect_timeout;
     let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
     loop {
         let attempt = PgPoolOptions::new()
@@ -105,8 +106,8 @@ pub async fn connect(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result
             }
             Err(e) if errors::is_transient(&e) => {
                 return Err(Classified::unavailable(format!(
-                    "database {shown} not reachable after {}s: {e}",
-                    args.db_connect_timeout_secs
+                    "database {shown} not reachable after {:?}: {e}",
+                    args.db_connect_timeout
                 )))
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot connect to {shown}"))),
