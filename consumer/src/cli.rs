@@ -175,7 +175,8 @@ pub struct RunArgs {
     #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
     pub db_writers: usize,
 
-    /// Longest wait for a batch to fill, in milliseconds.
+    /// Longest a batch stays open, in milliseconds. A batch closes sooner when it is full or when
+    /// no more messages are waiting (after gathering for at most 2 ms), so this only bounds it.
     #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", default_value_t = 200)]
     pub batch_linger_ms: u64,
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::TopicPartitionList;
@@ -14,6 +15,11 @@ use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
 
 /// How long one poll waits for the first message of a batch before checking the end condition.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// How long a batch waits for more messages after its first before it closes as soon as none is
+/// waiting. Messages come out of a fetch in bursts a few hundred microseconds apart; this lets a
+/// burst share one batch (one pair of transactions) instead of paying a batch per message.
+const GATHER: Duration = Duration::from_millis(2);
 
 /// Messages polled together, with the assignment as it was when the first one arrived (the
 /// reference for deciding later which partitions kept their owner through the batch).
@@ -47,8 +53,9 @@ impl Intake {
         Self { consumer, assignment, topic, batch_size, linger, shutdown, carry: Vec::new() }
     }
 
-    /// Waits up to [`IDLE_POLL`] for a first message, then fills the batch until it is full, the
-    /// linger time passes, or shutdown begins. Empty when nothing arrived.
+    /// Waits up to [`IDLE_POLL`] for a first message, then takes what is already waiting until the
+    /// batch is full, nothing more is waiting (after [`GATHER`]), the linger time passes, or
+    /// shutdown begins. Empty when nothing arrived.
     pub async fn poll_batch(&mut self) -> Polled {
         let mut before = snapshot(&self.assignment);
         // Carried messages of partitions that changed hands since are dropped: their new owner
@@ -81,8 +88,28 @@ impl Intake {
                 messages.push(m.detach());
             }
         }
-        let deadline = tokio::time::Instant::now() + self.linger;
-        while messages.len() < self.batch_size {
+        // Full, or nothing more waiting once the gather window is over, closes the batch: under a
+        // backlog the queue always has the next message, so batches still fill; at a trickle no
+        // row waits for messages that are not there. `linger` caps the whole.
+        let opened = tokio::time::Instant::now();
+        let (gather_end, deadline) = (opened + GATHER.min(self.linger), opened + self.linger);
+        while messages.len() < self.batch_size && !self.shutdown.is_cancelled() {
+            if let Some(m) = self.consumer.recv().now_or_never() {
+                match m {
+                    Ok(m) => messages.push(m.detach()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Kafka consumer error");
+                        break;
+                    }
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                continue;
+            }
+            if tokio::time::Instant::now() >= gather_end {
+                break;
+            }
             tokio::select! {
                 m = self.consumer.recv() => match m {
                     Ok(m) => messages.push(m.detach()),
@@ -91,7 +118,7 @@ impl Intake {
                         break;
                     }
                 },
-                () = tokio::time::sleep_until(deadline) => break,
+                () = tokio::time::sleep_until(gather_end) => {}
                 () = self.shutdown.cancelled() => break,
             }
         }
