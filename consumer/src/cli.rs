@@ -175,9 +175,9 @@ pub struct RunArgs {
     #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
     pub db_writers: usize,
 
-    /// Longest a batch stays open, in milliseconds. A batch closes sooner when it is full or when
-    /// no more messages are waiting (after gathering for at most 2 ms), so this only bounds it.
-    #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", default_value_t = 200)]
+    /// How long a batch gathers messages after its first, in milliseconds; after that it closes
+    /// as soon as no more messages are waiting (at once when full). 0: close on an empty queue.
+    #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", default_value_t = 2)]
     pub batch_linger_ms: u64,
 
     /// Recently stored ids kept in memory to spare the database hot duplicates.

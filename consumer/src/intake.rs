@@ -16,11 +16,6 @@ use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
 /// How long one poll waits for the first message of a batch before checking the end condition.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
-/// How long a batch waits for more messages after its first before it closes as soon as none is
-/// waiting. Messages come out of a fetch in bursts a few hundred microseconds apart; this lets a
-/// burst share one batch (one pair of transactions) instead of paying a batch per message.
-const GATHER: Duration = Duration::from_millis(2);
-
 /// Messages polled together, with the assignment as it was when the first one arrived (the
 /// reference for deciding later which partitions kept their owner through the batch).
 pub struct Polled {
@@ -53,9 +48,9 @@ impl Intake {
         Self { consumer, assignment, topic, batch_size, linger, shutdown, carry: Vec::new() }
     }
 
-    /// Waits up to [`IDLE_POLL`] for a first message, then takes what is already waiting until the
-    /// batch is full, nothing more is waiting (after [`GATHER`]), the linger time passes, or
-    /// shutdown begins. Empty when nothing arrived.
+    /// Waits up to [`IDLE_POLL`] for a first message, then gathers messages for the linger time
+    /// and takes what is already waiting after it, until the batch is full, nothing more is
+    /// waiting, or shutdown begins. Empty when nothing arrived.
     pub async fn poll_batch(&mut self) -> Polled {
         let mut before = snapshot(&self.assignment);
         // Carried messages of partitions that changed hands since are dropped: their new owner
@@ -88,38 +83,26 @@ impl Intake {
                 messages.push(m.detach());
             }
         }
-        // Full, or nothing more waiting once the gather window is over, closes the batch: under a
-        // backlog the queue always has the next message, so batches still fill; at a trickle no
-        // row waits for messages that are not there. `linger` caps the whole.
-        let opened = tokio::time::Instant::now();
-        let (gather_end, deadline) = (opened + GATHER.min(self.linger), opened + self.linger);
+        // After the linger, a batch closes as soon as nothing more is waiting: under a backlog
+        // the queue always has the next message, so batches still fill; at a trickle no row
+        // waits for messages that are not there.
+        let gathered = tokio::time::Instant::now() + self.linger;
         while messages.len() < self.batch_size && !self.shutdown.is_cancelled() {
-            if let Some(m) = self.consumer.recv().now_or_never() {
-                match m {
-                    Ok(m) => messages.push(m.detach()),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "Kafka consumer error");
-                        break;
-                    }
-                }
-                if tokio::time::Instant::now() >= deadline {
+            let next = match self.consumer.recv().now_or_never() {
+                Some(m) => m,
+                None if tokio::time::Instant::now() >= gathered => break,
+                None => tokio::select! {
+                    m = self.consumer.recv() => m,
+                    () = tokio::time::sleep_until(gathered) => continue,
+                    () = self.shutdown.cancelled() => break,
+                },
+            };
+            match next {
+                Ok(m) => messages.push(m.detach()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Kafka consumer error");
                     break;
                 }
-                continue;
-            }
-            if tokio::time::Instant::now() >= gather_end {
-                break;
-            }
-            tokio::select! {
-                m = self.consumer.recv() => match m {
-                    Ok(m) => messages.push(m.detach()),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "Kafka consumer error");
-                        break;
-                    }
-                },
-                () = tokio::time::sleep_until(gather_end) => {}
-                () = self.shutdown.cancelled() => break,
             }
         }
         Polled { messages, before }
