@@ -5,7 +5,9 @@ use std::time::Duration;
 use tweetpipe_producer::cli::SyntheticArgs;
 use tweetpipe_producer::synthetic::Generator;
 use tweetpipe_tests::expect::{expected_rows, synthetic_flags, table};
-use tweetpipe_tests::{consumer_summary, count, run, summary, wait_output, wait_until, TestContext};
+use tweetpipe_tests::{
+    consumer_summary, count, create_topic, run, summary, wait_output, wait_until, TestContext,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn synthetic_stream_is_stored_once_per_id_without_music() {
@@ -93,5 +95,30 @@ async fn a_consumer_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
         .expect("q");
     assert_eq!(rows, distinct);
     println!("crash test: {before_restart} rows before the kill, {rows} after the restart");
+    ctx.cleanup().await;
+}
+
+/// Adaptive linger: a batch closes when nothing more is waiting, never while messages are. Even
+/// with no linger at all, a backlog (here one partition, fetched whole) fills every batch, so
+/// low latency at a trickle costs no throughput under load.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backlog_fills_every_batch_even_without_linger() {
+    let ctx = TestContext::new("backlog").await.expect("context");
+    create_topic(&ctx.topic, 1, &[]).await.expect("topic");
+    let args = SyntheticArgs {
+        count: 100,
+        rate: 0.0,
+        duplicate_share: 0.0,
+        music_share: 0.0,
+        seed: 3,
+        wall_clock: false,
+    };
+    summary(&run(ctx.producer().args(synthetic_flags(&args)), Duration::from_secs(120)));
+
+    let flags = ["--exit-at-end", "--batch-size", "10", "--batch-linger-ms", "0"];
+    let consumed = consumer_summary(&run(ctx.consumer().args(flags), Duration::from_secs(120)));
+    assert_eq!(consumed.count("consumed"), 100);
+    assert_eq!(consumed.count("inserted"), 100);
+    assert_eq!(consumed.count("batches"), 10, "every batch full: {}", consumed.0);
     ctx.cleanup().await;
 }
