@@ -193,7 +193,9 @@ pub struct RunArgs {
     #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
     pub db_writers: usize,
 
-    /// Longest wait for a batch to fill, e.g. `200ms` [default: 200ms].
+    /// How long a batch gathers messages after its first, e.g. `2ms` [default: 2ms]; after that
+    /// it closes as soon as no more messages are waiting (at once when full). 0: close on an
+    /// empty queue.
     #[arg(long = "batch-linger", env = "TWEETPIPE_BATCH_LINGER", value_parser = duration::millis, value_name = "DURATION")]
     pub batch_linger: Option<Duration>,
 
@@ -279,7 +281,7 @@ pub struct RunArgs {
 impl RunArgs {
     /// `--batch-linger`, else the old `--batch-linger-ms`, else 200 ms.
     pub fn batch_linger(&self) -> Duration {
-        self.batch_linger.or(self.batch_linger_ms).unwrap_or(Duration::from_millis(200))
+        self.batch_linger.or(self.batch_linger_ms).unwrap_or(Duration::from_millis(2))
     }
 
     pub fn drain_timeout(&self) -> Duration {

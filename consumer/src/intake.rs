@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::TopicPartitionList;
@@ -47,8 +48,9 @@ impl Intake {
         Self { consumer, assignment, topic, batch_size, linger, shutdown, carry: Vec::new() }
     }
 
-    /// Waits up to [`IDLE_POLL`] for a first message, then fills the batch until it is full, the
-    /// linger time passes, or shutdown begins. Empty when nothing arrived.
+    /// Waits up to [`IDLE_POLL`] for a first message, then gathers messages for the linger time
+    /// and takes what is already waiting after it, until the batch is full, nothing more is
+    /// waiting, or shutdown begins. Empty when nothing arrived.
     pub async fn poll_batch(&mut self) -> Polled {
         let mut before = snapshot(&self.assignment);
         // Carried messages of partitions that changed hands since are dropped: their new owner
@@ -81,18 +83,26 @@ impl Intake {
                 messages.push(m.detach());
             }
         }
-        let deadline = tokio::time::Instant::now() + self.linger;
-        while messages.len() < self.batch_size {
-            tokio::select! {
-                m = self.consumer.recv() => match m {
-                    Ok(m) => messages.push(m.detach()),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "Kafka consumer error");
-                        break;
-                    }
+        // After the linger, a batch closes as soon as nothing more is waiting: under a backlog
+        // the queue always has the next message, so batches still fill; at a trickle no row
+        // waits for messages that are not there.
+        let gathered = tokio::time::Instant::now() + self.linger;
+        while messages.len() < self.batch_size && !self.shutdown.is_cancelled() {
+            let next = match self.consumer.recv().now_or_never() {
+                Some(m) => m,
+                None if tokio::time::Instant::now() >= gathered => break,
+                None => tokio::select! {
+                    m = self.consumer.recv() => m,
+                    () = tokio::time::sleep_until(gathered) => continue,
+                    () = self.shutdown.cancelled() => break,
                 },
-                () = tokio::time::sleep_until(deadline) => break,
-                () = self.shutdown.cancelled() => break,
+            };
+            match next {
+                Ok(m) => messages.push(m.detach()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Kafka consumer error");
+                    break;
+                }
             }
         }
         Polled { messages, before }

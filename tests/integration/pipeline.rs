@@ -5,7 +5,7 @@ use std::time::Duration;
 use tweetpipe_producer::source::synthetic::{Generator, SyntheticSettings};
 use tweetpipe_tests::expect::{expected_rows, table};
 use tweetpipe_tests::producer::produce;
-use tweetpipe_tests::{consumer_summary, run, wait_output, wait_until, TestContext};
+use tweetpipe_tests::{consumer_summary, create_topic, run, wait_output, wait_until, TestContext};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn synthetic_stream_is_stored_once_per_id_without_music() {
@@ -79,5 +79,23 @@ async fn a_consumer_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
         .expect("q");
     assert_eq!(rows, distinct);
     println!("crash test: {before_restart} rows before the kill, {rows} after the restart");
+    ctx.cleanup().await;
+}
+
+/// Adaptive linger: a batch closes when nothing more is waiting, never while messages are. Even
+/// with no linger at all, a backlog (here one partition, fetched whole) fills every batch, so
+/// low latency at a trickle costs no throughput under load.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backlog_fills_every_batch_even_without_linger() {
+    let ctx = TestContext::new("backlog").await.expect("context");
+    create_topic(&ctx.topic, 1, &[]).await.expect("topic");
+    let args = SyntheticSettings::new(100, 3).duplicate_share(0.0).music_share(0.0);
+    produce(ctx.producer().args(args.to_flags()), Duration::from_secs(120));
+
+    let flags = ["--exit-at-end", "--batch-size", "10", "--batch-linger", "0ms"];
+    let consumed = consumer_summary(&run(ctx.consumer().args(flags), Duration::from_secs(120)));
+    assert_eq!(consumed.count("consumed"), 100);
+    assert_eq!(consumed.count("inserted"), 100);
+    assert_eq!(consumed.count("batches"), 10, "every batch full: {}", consumed.0);
     ctx.cleanup().await;
 }
