@@ -326,15 +326,10 @@ pub struct XArgs {
     pub backoff_scale: f64,
 }
 
+// The settings redact the token; the flags show the same way.
 impl std::fmt::Debug for XArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("XArgs")
-            .field("api_base_url", &self.api_base_url)
-            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "***"))
-            .field("bearer_token_file", &self.bearer_token_file)
-            .field("rules", &self.rules)
-            .field("query", &self.query)
-            .finish_non_exhaustive()
+        self.settings().fmt(f)
     }
 }
 
