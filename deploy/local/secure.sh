@@ -221,45 +221,15 @@ SECURE_PG_DIR="$SECURE/postgres"
 secure_psql() { as_pg psql -X -q -h "$SECURE_PG_DIR/run" -p "$SECURE_PG_PORT" -U postgres -d postgres "$@"; }
 
 secure_pg_up() {
-  local bin data="$SECURE_PG_DIR/data"
-  bin=$(pg_bindir) || die "PostgreSQL server binaries not found"
-  mkdir -p "$SECURE_PG_DIR/run"
+  mkdir -p "$SECURE_PG_DIR"
   cp "$SECURE/tls/server.crt" "$SECURE/tls/server.key" "$SECURE_PG_DIR/"
   chmod 600 "$SECURE_PG_DIR/server.key"
-  [ "$(id -u)" -ne 0 ] || chown -R postgres:postgres "$SECURE_PG_DIR"
-  if [ ! -f "$data/PG_VERSION" ]; then
-    log "initialising the TLS-only PostgreSQL cluster in $data"
-    as_pg "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >"$data/pg_hba.conf" <<'EOF'
-# local socket: the stack's own admin steps. TCP: TLS and a SCRAM password, nothing else.
+  pg_cluster_up "$SECURE_PG_DIR" "$SECURE_PG_PORT" "secure postgres" \
+    "# local socket: the stack's own admin steps. TCP: TLS and a SCRAM password, nothing else.
 local    all all                trust
 hostssl  all all 127.0.0.1/32   scram-sha-256
-hostssl  all all ::1/128        scram-sha-256
-EOF
-    [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$data/pg_hba.conf"
-  fi
-  if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    log "secure postgres already running"
-  else
-    if port_open "$SECURE_PG_PORT"; then die "port $SECURE_PG_PORT is taken by a process this stack did not start"; fi
-    log "starting secure postgres on localhost:$SECURE_PG_PORT (TLS only)"
-    local attempt
-    for attempt in 1 2 3 4 5; do
-      if as_pg "$bin/pg_ctl" -D "$data" -l "$SECURE_PG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
-        -o "-p $SECURE_PG_PORT -k $SECURE_PG_DIR/run -c listen_addresses=localhost -c max_connections=100 -c ssl=on -c ssl_cert_file=$SECURE_PG_DIR/server.crt -c ssl_key_file=$SECURE_PG_DIR/server.key -c ssl_min_protocol_version=TLSv1.2" \
-        start >/dev/null 2>&1; then
-        break
-      fi
-      [ "$attempt" -lt 5 ] || { tail -n 30 "$SECURE_PG_DIR/postgres.log" >&2; die "secure postgres failed to start"; }
-      log "secure postgres did not start (attempt $attempt); retrying"
-      sleep 1
-    done
-  fi
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  until "$bin/pg_isready" -q -h "$SECURE_PG_DIR/run" -p "$SECURE_PG_PORT"; do
-    [ $SECONDS -lt $deadline ] || die "secure postgres not ready after ${READY_TIMEOUT}s"
-    sleep 0.5
-  done
+hostssl  all all ::1/128        scram-sha-256" \
+    "-c max_connections=100 -c ssl=on -c ssl_cert_file=$SECURE_PG_DIR/server.crt -c ssl_key_file=$SECURE_PG_DIR/server.key -c ssl_min_protocol_version=TLSv1.2"
   local password
   password=$(cat "$SECURE/pg-password")
   if secure_psql -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$SECURE_USER'" | grep -q 1; then

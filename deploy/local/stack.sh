@@ -183,47 +183,53 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-pg_up() {
-  local bin
+# Starts one PostgreSQL cluster unless it runs already, and waits until it answers: its folder,
+# port, name in the logs, pg_hba.conf (written at initdb) and extra server options. Used by the
+# plaintext stack here and the TLS-only one in secure.sh.
+pg_cluster_up() {
+  local dir=$1 port=$2 name=$3 hba=$4 opts=$5
+  local bin data="$dir/data"
   bin=$(pg_bindir) || die "PostgreSQL server binaries not found"
-  local data="$PG_DIR/data"
-  mkdir -p "$PG_DIR/run"
-  [ "$(id -u)" -ne 0 ] || chown -R postgres:postgres "$PG_DIR"
+  mkdir -p "$dir/run"
+  [ "$(id -u)" -ne 0 ] || chown -R postgres:postgres "$dir"
   if [ ! -f "$data/PG_VERSION" ]; then
-    log "initialising PostgreSQL cluster in $data"
+    log "initialising the $name cluster in $data"
     as_pg "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-    cat >"$data/pg_hba.conf" <<'EOF'
-# local socket: the stack's own admin steps; TCP: password (SCRAM) for everyone.
-local   all all                trust
-host    all all 127.0.0.1/32   scram-sha-256
-host    all all ::1/128        scram-sha-256
-EOF
+    printf '%s\n' "$hba" >"$data/pg_hba.conf"
     [ "$(id -u)" -ne 0 ] || chown postgres:postgres "$data/pg_hba.conf"
   fi
   if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    log "postgres already running"
+    log "$name already running"
   else
-    if port_open "$PG_PORT"; then die "port $PG_PORT is taken by a process this stack did not start (a system cluster? try: pg_ctlcluster 15 main stop)"; fi
-    log "starting postgres on localhost:$PG_PORT"
+    if port_open "$port"; then die "port $port is taken by a process this stack did not start (a system cluster? try: pg_ctlcluster 15 main stop)"; fi
+    log "starting $name on localhost:$port"
     # After a crash, the old server's last processes may still hold its shared memory for a
     # moment: try a few times before giving up.
     local attempt
     for attempt in 1 2 3 4 5; do
-      if as_pg "$bin/pg_ctl" -D "$data" -l "$PG_DIR/postgres.log" -w -t "$READY_TIMEOUT" \
-        -o "-p $PG_PORT -k $PG_DIR/run -c listen_addresses=localhost -c max_connections=300 -c shared_buffers=256MB -c track_commit_timestamp=on" \
-        start >/dev/null 2>&1; then
+      if as_pg "$bin/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t "$READY_TIMEOUT" \
+        -o "-p $port -k $dir/run -c listen_addresses=localhost $opts" start >/dev/null 2>&1; then
         break
       fi
-      [ "$attempt" -lt 5 ] || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "postgres failed to start"; }
-      log "postgres did not start (attempt $attempt); retrying"
+      [ "$attempt" -lt 5 ] || { tail -n 30 "$dir/postgres.log" >&2; die "$name failed to start"; }
+      log "$name did not start (attempt $attempt); retrying"
       sleep 1
     done
   fi
   local deadline=$((SECONDS + READY_TIMEOUT))
-  until "$bin/pg_isready" -q -h "$PG_DIR/run" -p "$PG_PORT"; do
-    [ $SECONDS -lt $deadline ] || die "postgres not ready after ${READY_TIMEOUT}s"
+  until "$bin/pg_isready" -q -h "$dir/run" -p "$port"; do
+    [ $SECONDS -lt $deadline ] || die "$name not ready after ${READY_TIMEOUT}s"
     sleep 0.5
   done
+}
+
+pg_up() {
+  pg_cluster_up "$PG_DIR" "$PG_PORT" postgres \
+    "# local socket: the stack's own admin steps; TCP: password (SCRAM) for everyone.
+local   all all                trust
+host    all all 127.0.0.1/32   scram-sha-256
+host    all all ::1/128        scram-sha-256" \
+    "-c max_connections=300 -c shared_buffers=256MB -c track_commit_timestamp=on"
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tweetpipe'" | grep -q 1 \
     || psql_admin -c "CREATE ROLE tweetpipe LOGIN CREATEDB PASSWORD 'tweetpipe'" >/dev/null
   psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'tweetpipe'" | grep -q 1 \
