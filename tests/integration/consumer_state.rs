@@ -20,20 +20,7 @@ async fn a_consumer_blocked_on_the_database_shows_paused_and_retrying_then_recov
     let mut cmd = ctx.consumer();
     cmd.args(["--http-addr", "127.0.0.1:0", "--statement-timeout", "1"]);
     let consumer = Logged::spawn(cmd, "consumer-state");
-    let mut addr = String::new();
-    wait_until(LIMIT, "the metrics server address in the log", || {
-        if let Some(a) = consumer
-            .log_text()
-            .lines()
-            .find(|l| l.contains("serving /healthz"))
-            .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")))
-        {
-            addr = a.to_owned();
-        }
-        let ok = !addr.is_empty();
-        async move { ok }
-    })
-    .await;
+    let addr = consumer.served_addr(LIMIT).await;
     let metrics = |addr: &str| http_get(addr, "/metrics").map(|(_, body)| body).unwrap_or_default();
     // Started at zero, before anything happened.
     let body = metrics(&addr);

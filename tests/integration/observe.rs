@@ -24,20 +24,7 @@ async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     let mut cmd = ctx.consumer();
     cmd.args(["--http-addr", "127.0.0.1:0"]);
     let consumer = Logged::spawn(cmd, "observe");
-    let mut addr = String::new();
-    wait_until(LIMIT, "the metrics server address in the log", || {
-        let log = consumer.log_text();
-        let found = log
-            .lines()
-            .find(|l| l.contains("serving /healthz"))
-            .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")).map(str::to_owned));
-        if let Some(a) = found {
-            addr = a;
-        }
-        let ok = !addr.is_empty();
-        async move { ok }
-    })
-    .await;
+    let addr = consumer.served_addr(LIMIT).await;
     assert_eq!(http_get(&addr, "/healthz").expect("healthz").0, 200);
     wait_until(LIMIT, "ready (partitions assigned)", || async {
         http_get(&addr, "/readyz").is_ok_and(|r| r.0 == 200)

@@ -37,25 +37,6 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
-/// The address a tweetpipe process logged it serves `/metrics` on (it was started on port 0).
-async fn served_addr(process: &Logged) -> String {
-    let mut addr = String::new();
-    wait_until(LIMIT, "the metrics server address in the log", || {
-        let found = process
-            .log_text()
-            .lines()
-            .find(|l| l.contains("serving /healthz"))
-            .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")).map(str::to_owned));
-        if let Some(a) = found {
-            addr = a;
-        }
-        let ok = !addr.is_empty();
-        async move { ok }
-    })
-    .await;
-    addr
-}
-
 /// A Prometheus of the test's own: temp dir, free port, 1 s scrapes and rule evaluations, one
 /// file-discovered job per process, named as in production.
 struct Prometheus {
@@ -204,7 +185,7 @@ async fn prometheus_scrapes_the_exporter_and_a_consumer_and_the_rules_and_dashbo
         .env("RUST_LOG", "info");
     let exporter = Logged::spawn(cmd, "prometheus-exporter");
     let mut children = KillOnPanic(vec![exporter.child.id()]);
-    let exporter_addr = served_addr(&exporter).await;
+    let exporter_addr = exporter.served_addr(LIMIT).await;
 
     let prometheus = Prometheus::start(&binary, &ctx.group);
     prometheus.target("tweetpipe-exporter", &exporter_addr);
@@ -254,7 +235,7 @@ async fn prometheus_scrapes_the_exporter_and_a_consumer_and_the_rules_and_dashbo
     cmd.args(["--http-addr", "127.0.0.1:0"]);
     let consumer = Logged::spawn(cmd, "prometheus-consumer");
     children.0.push(consumer.child.id());
-    prometheus.target("tweetpipe-consumer", &served_addr(&consumer).await);
+    prometheus.target("tweetpipe-consumer", &consumer.served_addr(LIMIT).await);
     wait_until(LIMIT, "the consumer scraped, not paused, with its build_info", || async {
         prometheus.sum(r#"up{job="tweetpipe-consumer"}"#).await == Some(1.0)
             && prometheus.sum(r#"tweetpipe_consumer_paused{job="tweetpipe-consumer"}"#).await == Some(0.0)

@@ -77,6 +77,25 @@ impl Logged {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The address the process logged it serves `/healthz` and `/metrics` on (started with
+    /// `--http-addr 127.0.0.1:0`), waited for up to `limit`.
+    pub async fn served_addr(&self, limit: Duration) -> String {
+        let mut addr = String::new();
+        crate::wait_until(limit, "the metrics server address in the log", || {
+            let found =
+                self.log_text().lines().find(|l| l.contains("serving /healthz")).and_then(|l| {
+                    l.split_whitespace().find_map(|w| w.strip_prefix("addr=")).map(str::to_owned)
+                });
+            if let Some(a) = found {
+                addr = a;
+            }
+            let ok = !addr.is_empty();
+            async move { ok }
+        })
+        .await;
+        addr
+    }
 }
 
 /// Samples the group's committed offsets in the background and remembers any that went down.
