@@ -184,12 +184,12 @@ pub struct RunArgs {
     pub group: String,
 
     /// Most messages written in one database transaction.
-    #[arg(long, env = "TWEETPIPE_BATCH_SIZE", default_value_t = 1000)]
+    #[arg(long, env = "TWEETPIPE_BATCH_SIZE", default_value_t = 3000)]
     pub batch_size: usize,
 
-    /// Database transactions each batch is split into and written at once, on separate
-    /// connections (no more than the pool holds). With `--dedup content` a batch is always
-    /// one transaction.
+    /// Lanes writing at once, each its own transaction on its own connection (keep it below
+    /// `--db-pool-size`): a batch's rows are split over them by tweet id, and each lane moves on
+    /// to the next batch as soon as its part is written. 1 with `--dedup content`.
     #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
     pub db_writers: usize,
 

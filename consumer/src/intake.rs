@@ -8,9 +8,9 @@ use futures::FutureExt as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::TopicPartitionList;
+use tokio::sync::watch;
 use tweetpipe_common::shutdown::Shutdown;
 
-use crate::db::writer::Hold;
 use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
 
 /// How long one poll waits for the first message of a batch before checking the end condition.
@@ -34,6 +34,8 @@ pub struct Intake {
     /// Messages that arrived while partitions were held, with the partition's epoch when they
     /// arrived; they open the next batch.
     carry: Vec<(u64, OwnedMessage)>,
+    /// Partitions are paused by [`Intake::hold_while_stalled`].
+    held: bool,
 }
 
 impl Intake {
@@ -45,7 +47,7 @@ impl Intake {
         linger: Duration,
         shutdown: Shutdown,
     ) -> Self {
-        Self { consumer, assignment, topic, batch_size, linger, shutdown, carry: Vec::new() }
+        Self { consumer, assignment, topic, batch_size, linger, shutdown, carry: Vec::new(), held: false }
     }
 
     /// Waits up to [`IDLE_POLL`] for a first message, then gathers messages for the linger time
@@ -117,11 +119,17 @@ impl Intake {
     }
 }
 
-impl Hold for Intake {
-    /// Pauses every assigned partition and keeps polling for `wait`, keeping what arrives.
-    async fn hold(&mut self, wait: Duration, give_up: &Shutdown) {
+impl Intake {
+    /// While some write waits out a database problem (`stalled` above zero): pauses every
+    /// assigned partition and keeps polling, keeping what arrives (it opens the next batch), so
+    /// the consumer stays in its group. Returns, resumed, once no write is stalled; at once when
+    /// none is.
+    pub async fn hold_while_stalled(&mut self, stalled: &mut watch::Receiver<usize>) {
+        if *stalled.borrow_and_update() == 0 {
+            return;
+        }
+        self.held = true;
         metrics::gauge!("tweetpipe_consumer_paused").set(1.0);
-        let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Re-pause each round: a rebalance may have assigned new, unpaused partitions.
             let a = snapshot(&self.assignment);
@@ -136,13 +144,21 @@ impl Hold for Intake {
                     }
                     Err(e) => tracing::debug!(error = %e, "consumer error while paused"),
                 },
-                () = tokio::time::sleep_until(deadline) => return,
-                () = give_up.cancelled() => return,
+                changed = stalled.changed() => {
+                    if changed.is_err() || *stalled.borrow_and_update() == 0 {
+                        break;
+                    }
+                }
             }
         }
+        self.release();
     }
 
+    /// Resumes consumption after a hold (nothing when not holding).
     fn release(&mut self) {
+        if !std::mem::take(&mut self.held) {
+            return;
+        }
         let a = snapshot(&self.assignment);
         if let Err(e) = self.consumer.resume(&self.owned(&a)) {
             tracing::warn!(error = %e, "resume failed");

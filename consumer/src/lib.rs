@@ -9,6 +9,8 @@
 //! - [`pipeline`]: the loop: poll a batch ([`intake`]) → [`prepare`] it → write it
 //!   ([`db::writer`]) → [`dead_letter`] what cannot be stored → store offsets ([`offsets`]) →
 //!   tally ([`report`]).
+//! - [`lanes`]: where batches are written at once, each tweet always on the same connection.
+//! - [`reader`]: the task that polls and parses batches ahead of the writes.
 //! - [`intake`]: polling batches from Kafka; holding (pausing) partitions while the database is away.
 //! - [`prepare`]: parse, filter and collapse one batch of messages into rows.
 //! - [`dedup`]: the bounded cache of recently stored ids.
@@ -32,9 +34,11 @@ pub mod end;
 pub mod failpoint;
 pub mod group;
 pub mod intake;
+pub mod lanes;
 pub mod offsets;
 pub mod pipeline;
 pub mod prepare;
+pub mod reader;
 pub mod replay;
 pub mod report;
 pub mod startup;

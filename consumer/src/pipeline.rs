@@ -1,89 +1,161 @@
 //! The consumer's loop, as the README tells it: poll a batch → prepare it → write it → dead-letter
 //! what cannot be stored → store the batch's offsets → tally.
+//!
+//! Under a backlog the stages overlap: the [`reader`](crate::reader) polls and parses ahead,
+//! and batches are written on `--db-writers` [`Lanes`] at once (so PostgreSQL works on every
+//! core). Batches are finished (dead letters, offsets, tally) strictly in the order they were
+//! read, so an offset is never stored before every message below it is in the database. A
+//! batch with deletions is written alone, so no concurrent write of the same tweet can race
+//! its deletion.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use rdkafka::consumer::StreamConsumer;
 use rdkafka::message::{Message as _, OwnedMessage};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tweetpipe_common::dead_letter::Class;
-use tweetpipe_common::shutdown::Shutdown;
-use tweetpipe_model::filter::Filters;
-use tweetpipe_model::pseudonym::Pseudonymizer;
 
 use crate::db::counts;
-use crate::db::writer::Writer;
+use crate::db::writer::{Writer, Written};
 use crate::dead_letter::{DeadLetters, Sent};
 use crate::dedup::RecentIds;
 use crate::end::EndOfTopic;
 use crate::failpoint;
-use crate::group::{snapshot, Assignment};
-use crate::intake::{Intake, Polled};
+use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
+use crate::intake::Intake;
+use crate::lanes::{Lanes, Parts};
 use crate::offsets::BatchOffsets;
-use crate::prepare::{self, metrics, Prepared, Shaping};
+use crate::prepare::{metrics, Prepared};
+use crate::reader::{self, Batch, Read, Shapers};
 use crate::report::{Report, RunOutcome, Tally};
 
-/// A batch of messages, prepared, with the assignment as it was when its first message arrived.
-struct Batch {
+/// A batch being written, to be finished in read order.
+struct Flight {
     messages: Vec<OwnedMessage>,
     before: Assignment,
+    /// Without its rows, which are with the lanes.
     prepared: Prepared,
+    /// Copies settled away before the write (duplicates of each other, or stale).
+    skipped: u64,
+    started: Instant,
+    /// It deletes tweets: no other write overlaps it.
+    deletes: bool,
+    parts: Parts,
 }
 
 /// Everything the loop needs, built by [`crate::startup`].
 pub struct Pipeline {
-    pub intake: Intake,
-    pub writer: Writer,
-    pub dead: DeadLetters,
-    /// Shared with the thread that prepares the next batch.
-    pub filters: Arc<Filters>,
-    pub pseudonyms: Option<Arc<Pseudonymizer>>,
-    pub cache: RecentIds,
+    pub consumer: Arc<StreamConsumer<GroupContext>>,
+    assignment: SharedAssignment,
+    topic: String,
+    /// Handed to the reader when the loop starts.
+    intake: Option<Intake>,
+    shapers: Shapers,
+    lanes: Lanes,
+    /// For what is not a batch (the hourly counts).
+    pub pool: sqlx::PgPool,
+    dead: DeadLetters,
+    cache: RecentIds,
     pub report: Report,
     /// `--exit-at-end`: where the topic ended at start.
-    pub end: Option<EndOfTopic>,
+    end: Option<EndOfTopic>,
     /// Backfill progress (hidden unless `--exit-at-end` on a terminal).
     pub progress: indicatif::ProgressBar,
-    /// SIGTERM / Ctrl-C.
-    pub shutdown: Shutdown,
     /// The previous batch's `ingest_counts` update, still being written.
-    pub counts_in_flight: Option<tokio::task::JoinHandle<()>>,
+    counts_in_flight: Option<JoinHandle<()>>,
+    /// Batches being written, oldest first.
+    flights: VecDeque<Flight>,
+    /// The writer's count of writes waiting out a database problem.
+    stalled: watch::Receiver<usize>,
+}
+
+/// Given up at shutdown: the batches in flight are not finished, their offsets not stored.
+struct GivenUp;
+
+/// Parts of the pipeline [`Pipeline::new`] takes as they are.
+pub struct Fixtures {
+    pub dead: DeadLetters,
+    pub shapers: Shapers,
+    pub cache: RecentIds,
+    pub end: Option<EndOfTopic>,
+    pub progress: indicatif::ProgressBar,
 }
 
 impl Pipeline {
+    /// `lanes`: batches written at once (`--db-writers`).
+    pub fn new(intake: Intake, writer: Writer, lanes: usize, rest: Fixtures) -> Self {
+        let stalled = writer.stalled();
+        let pool = writer.pool.clone();
+        // Content links look across the batch and at what is stored: one lane keeps them exact.
+        let lanes = if writer.link_content { 1 } else { lanes };
+        Self {
+            consumer: intake.consumer.clone(),
+            assignment: intake.assignment.clone(),
+            topic: intake.topic.clone(),
+            intake: Some(intake),
+            shapers: rest.shapers,
+            lanes: Lanes::spawn(Arc::new(writer), lanes),
+            pool,
+            dead: rest.dead,
+            cache: rest.cache,
+            report: Report::default(),
+            end: rest.end,
+            progress: rest.progress,
+            counts_in_flight: None,
+            flights: VecDeque::new(),
+            stalled,
+        }
+    }
+
     /// Runs until shutdown, or with `--exit-at-end` until the topic is drained.
     pub async fn run(&mut self) -> anyhow::Result<RunOutcome> {
+        let intake = self.intake.take().context("the pipeline runs once")?;
+        let (mut reads, reader) = reader::spawn(intake, self.shapers.clone(), self.stalled.clone());
+        let outcome = self.drive(&mut reads).await;
+        // Stops polling (what it holds was never processed, so its offsets are not stored) before
+        // the final commit polls the consumer itself.
+        reader.abort();
+        match reader.await {
+            Err(e) if e.is_panic() => anyhow::bail!("the reader panicked"),
+            _ => outcome,
+        }
+    }
+
+    async fn drive(&mut self, reads: &mut tokio::sync::mpsc::Receiver<Read>) -> anyhow::Result<RunOutcome> {
         let started = Instant::now();
         let mut last_report = Instant::now();
-        // Under a backlog, the next batch: read, and parsed on another thread while the current
-        // one is written, so parsing and the database use both cores.
-        let mut ahead: Option<tokio::task::JoinHandle<Batch>> = None;
+        let mut backlog = false;
         loop {
-            let current = match ahead.take() {
-                Some(next) => Some(next.await.context("preparing a batch panicked")?),
-                None => {
-                    let polled = self.intake.poll_batch().await;
-                    (!polled.messages.is_empty())
-                        .then(|| prepare_batch(polled, self.filters.clone(), self.pseudonyms.clone()))
+            if !backlog {
+                // Caught up: everything read is finished before waiting for more, so no row waits
+                // for messages that are not there, and the end is seen as soon as it is reached.
+                if self.finish_all().await?.is_err() {
+                    return Ok(RunOutcome::Stopped);
                 }
-            };
-            let full = current.as_ref().is_some_and(|b| b.messages.len() >= self.intake.batch_size);
-            if let Some(current) = current {
-                // Only when full: a partly filled batch means the consumer is caught up, and its
-                // rows should not wait for the next batch's linger.
-                if full && !self.shutdown.is_cancelled() {
-                    let polled = self.intake.poll_batch().await;
-                    if !polled.messages.is_empty() {
-                        let (filters, pseudonyms) = (self.filters.clone(), self.pseudonyms.clone());
-                        ahead = Some(tokio::task::spawn_blocking(move || {
-                            prepare_batch(polled, filters, pseudonyms)
-                        }));
+                if self.drained()? {
+                    tracing::info!("reached the end of every assigned partition");
+                    return Ok(RunOutcome::Drained);
+                }
+            }
+            match reads.recv().await {
+                Some(Read::Batch { prepared, full }) => {
+                    let batch = prepared.await.context("preparing a batch panicked")?;
+                    if self.start(batch).await?.is_err() {
+                        return Ok(RunOutcome::Stopped);
                     }
+                    backlog = full;
                 }
-                if !self.process(current).await? {
-                    // Given up at shutdown: nothing more is written.
-                    ahead = None;
+                Some(Read::Idle) => backlog = false,
+                // The reader stops after the poll in which shutdown began; all it read is written.
+                None => {
+                    if self.finish_all().await?.is_ok() {
+                        tracing::info!("stopping: in-flight batches done");
+                    }
+                    return Ok(RunOutcome::Stopped);
                 }
             }
             self.report.elapsed_s = started.elapsed();
@@ -91,41 +163,92 @@ impl Pipeline {
                 last_report = Instant::now();
                 tracing::info!(consumed = self.report.consumed, inserted = self.report.inserted, "progress");
             }
-            if ahead.is_some() {
-                // Read before a stop was asked for: written before leaving, so it is not re-read.
-                continue;
-            }
-            if self.shutdown.is_cancelled() {
-                tracing::info!("stopping: in-flight batch done");
-                return Ok(RunOutcome::Stopped);
-            }
-            if !full && self.drained()? {
-                tracing::info!("reached the end of every assigned partition");
-                return Ok(RunOutcome::Drained);
+        }
+    }
+
+    async fn finish_all(&mut self) -> anyhow::Result<Result<(), GivenUp>> {
+        while !self.flights.is_empty() {
+            if let Err(given_up) = self.finish_oldest().await? {
+                return Ok(Err(given_up));
             }
         }
+        Ok(Ok(()))
     }
 
     /// `--exit-at-end`: whether the whole topic is at the end seen at start.
     fn drained(&mut self) -> anyhow::Result<bool> {
         let Some(end) = self.end.as_mut() else { return Ok(false) };
-        let (consumer, assignment) = (&self.intake.consumer, &self.intake.assignment);
+        let (consumer, assignment) = (&self.consumer, &self.assignment);
         tokio::task::block_in_place(|| {
             let a = assignment.lock().map_err(|_| anyhow::anyhow!("assignment lock poisoned"))?;
             anyhow::Ok(end.is_done(consumer.as_ref(), &a))
         })
     }
 
-    /// Writes one batch, dead-letters what cannot be stored, and only then stores its offsets.
-    /// False when shutdown gave up on the batch: nothing stored, nothing committed.
-    async fn process(&mut self, batch: Batch) -> anyhow::Result<bool> {
-        let started = Instant::now();
+    /// Starts writing a batch once there is room for it: no more batches in flight than lanes,
+    /// and none at all beside a batch that deletes tweets.
+    async fn start(&mut self, batch: Batch) -> anyhow::Result<Result<(), GivenUp>> {
         let Batch { messages, before, mut prepared } = batch;
+        let deletes = !prepared.deletes.is_empty();
+        while self.flights.len() >= self.lanes.count()
+            || (!self.flights.is_empty() && (deletes || self.flights.iter().any(|f| f.deletes)))
+        {
+            if let Err(given_up) = self.finish_oldest().await? {
+                return Ok(Err(given_up));
+            }
+        }
+        // Against the cache as the finished batches left it: a copy also in a batch still in
+        // flight is written twice (on the same lane), and the newer-wins upsert keeps the newest.
         let skipped = prepared.settle(&self.cache);
-        let Some(written) = self.writer.write(&prepared.rows, &prepared.deletes, &mut self.intake).await
+        let parts = self.lanes.submit(std::mem::take(&mut prepared.rows), prepared.deletes.clone());
+        self.flights.push_back(Flight {
+            messages,
+            before,
+            prepared,
+            skipped,
+            started: Instant::now(),
+            deletes,
+            parts,
+        });
+        Ok(Ok(()))
+    }
+
+    /// Waits for the oldest write, holding the partitions while writes wait out a database
+    /// problem, then finishes its batch.
+    async fn finish_oldest(&mut self) -> anyhow::Result<Result<(), GivenUp>> {
+        let Some(Flight { messages, before, mut prepared, skipped, started, deletes: _, parts }) =
+            self.flights.pop_front()
         else {
-            return Ok(false);
+            return Ok(Ok(()));
         };
+        // The reader holds the partitions if the database stalls for long.
+        let written = parts.done().await;
+        let finished = match written {
+            Some((rows, written)) => {
+                prepared.rows = rows;
+                self.finish(messages, before, skipped, started, prepared, written).await?
+            }
+            None => Err(GivenUp),
+        };
+        if finished.is_err() {
+            tracing::error!("giving up on the in-flight batches at shutdown; they will be read again");
+            // Their lanes see the same shutdown and give up too.
+            self.flights.clear();
+        }
+        Ok(finished)
+    }
+
+    /// Finishes a written batch: dead-letters what cannot be stored, then stores its offsets and
+    /// tallies it.
+    async fn finish(
+        &mut self,
+        messages: Vec<OwnedMessage>,
+        before: Assignment,
+        skipped: u64,
+        started: Instant,
+        prepared: Prepared,
+        written: Written,
+    ) -> anyhow::Result<Result<(), GivenUp>> {
         metrics::histogram!("tweetpipe_db_commit_seconds").record(started.elapsed().as_secs_f64());
         let mut tally = Tally {
             consumed: messages.len() as u64,
@@ -159,12 +282,12 @@ impl Pipeline {
             }
         }
         if !self.dead_letters(&mut tally, &messages, &letters).await {
-            return Ok(false);
+            return Ok(Err(GivenUp));
         }
         failpoint::hit("after-db-commit");
-        let now = snapshot(&self.intake.assignment);
-        BatchOffsets::of(&self.intake.topic, &messages)
-            .store(self.intake.consumer.as_ref(), |p| now.unchanged_since(&before, p));
+        let now = snapshot(&self.assignment);
+        BatchOffsets::of(&self.topic, &messages)
+            .store(self.consumer.as_ref(), |p| now.unchanged_since(&before, p));
 
         let refused: Vec<usize> = written.refused.iter().map(|(i, _)| *i).collect();
         for (_, row) in prepared.rows.iter().enumerate().filter(|(i, _)| !refused.contains(i)) {
@@ -175,7 +298,7 @@ impl Pipeline {
         let written_rows = (prepared.rows.len() - refused.len()) as u64;
         tally.duplicates = skipped + written_rows - tally.inserted;
         self.tally(tally, &messages, started).await;
-        Ok(true)
+        Ok(Ok(()))
     }
 
     /// Sends dead letters and counts them. False when shutdown gave up on them.
@@ -210,7 +333,7 @@ impl Pipeline {
         // Event counts are a report, not data: written while the next batch is, a failure
         // logged, not retried. One at a time, and the last one awaited before exit.
         self.counts_written().await;
-        let (pool, row) = (self.writer.pool.clone(), tally.clone());
+        let (pool, row) = (self.pool.clone(), tally.clone());
         self.counts_in_flight = Some(tokio::spawn(async move {
             if let Err(e) = counts::record(&pool, &row).await {
                 tracing::warn!(error = %e, "could not record the batch's counts");
@@ -241,12 +364,4 @@ impl Pipeline {
             let _ = task.await;
         }
     }
-}
-
-/// Parses and shapes polled messages (see [`prepare::prepare`]); runs on any thread.
-fn prepare_batch(polled: Polled, filters: Arc<Filters>, pseudonyms: Option<Arc<Pseudonymizer>>) -> Batch {
-    let Polled { messages, before } = polled;
-    let prepared =
-        prepare::prepare(&messages, &Shaping { filters: &filters, pseudonyms: pseudonyms.as_deref() });
-    Batch { messages, before, prepared }
 }

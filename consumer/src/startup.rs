@@ -25,7 +25,8 @@ use crate::end::EndOfTopic;
 use crate::group::{GroupContext, SharedAssignment};
 use crate::intake::Intake;
 use crate::offsets::commit_sync;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Fixtures, Pipeline};
+use crate::reader::Shapers;
 use crate::replay::{self, Target};
 use crate::report::{Report, RunOutcome};
 
@@ -125,13 +126,7 @@ async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::
     };
     let progress = progress_bar(end.as_ref());
     let link_content = args.dedup == Dedup::Content;
-    let writer = Writer {
-        pool,
-        parts: if link_content { 1 } else { args.db_writers.max(1) },
-        link_content,
-        retry_limit: args.db_retry_limit,
-        give_up,
-    };
+    let writer = Writer::new(pool, link_content, args.db_retry_limit, give_up);
     let intake = Intake::new(
         consumer,
         assignment,
@@ -140,19 +135,14 @@ async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::
         args.batch_linger(),
         shutdown.clone(),
     );
-    Ok(Pipeline {
-        intake,
-        writer,
+    let rest = Fixtures {
         dead,
-        filters: Arc::new(filters),
-        pseudonyms,
+        shapers: Shapers { filters: Arc::new(filters), pseudonyms },
         cache: RecentIds::new(args.dedup_cache),
-        report: Report::default(),
         end,
         progress,
-        shutdown,
-        counts_in_flight: None,
-    })
+    };
+    Ok(Pipeline::new(intake, writer, args.db_writers, rest))
 }
 
 /// The group consumer's librdkafka settings; `-X` overrides any of them.
@@ -175,6 +165,9 @@ fn consumer_settings(args: &RunArgs) -> ClientConfig {
         // throughput; these keep a few batches ahead (see README, Performance).
         ("queued.max.messages.kbytes", "16384"),
         ("fetch.max.bytes", "8388608"),
+        // A partition whose queue is full waits this long before its next fetch: librdkafka's
+        // 1 s default starved the writers every time the queue filled (see README, Performance).
+        ("fetch.queue.backoff.ms", "20"),
     ]);
     config.set("group.id", &args.group);
     config
@@ -195,10 +188,10 @@ fn progress_bar(end: Option<&EndOfTopic>) -> indicatif::ProgressBar {
 async fn finish(pipeline: &mut Pipeline) {
     pipeline.progress.finish_and_clear();
     pipeline.counts_written().await;
-    final_commit(&pipeline.intake.consumer).await;
-    pipeline.intake.consumer.unsubscribe();
+    final_commit(&pipeline.consumer).await;
+    pipeline.consumer.unsubscribe();
     // A connection abandoned mid-statement at shutdown is never handed back: do not wait for it.
-    let _ = tokio::time::timeout(Duration::from_secs(1), pipeline.writer.pool.close()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), pipeline.pool.close()).await;
 }
 
 /// Commits what is stored before leaving. A rebalance in progress (another member joining or

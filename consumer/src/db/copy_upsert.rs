@@ -1,27 +1,39 @@
 //! The binary `COPY` write path: the same inputs, outputs and newer-wins rule as
-//! [`super::upsert::unnest`], but the rows travel as PostgreSQL's binary `COPY` format into a
-//! per-connection temporary staging table, and one `INSERT … SELECT … ON CONFLICT` moves them
-//! into `tweets`. Numbers and timestamps go as their binary values, text as its bytes, and no
-//! array parameters are built or parsed.
+//! [`super::upsert::unnest`], with the rows sent in PostgreSQL's binary `COPY` format: numbers
+//! and timestamps as their binary values, text as its bytes, no array parameters built or
+//! parsed.
+//!
+//! Most rows of a batch are tweets never seen before. Those are `COPY`'d straight into
+//! `tweets`, with no staging table and no `ON CONFLICT` ([`fresh_first`]); only the rows whose
+//! ids are stored already take the upsert: `COPY` into a per-connection temporary staging
+//! table, then one `INSERT … SELECT … ON CONFLICT` ([`merge_staged`]). Should another writer
+//! store one of the new ids in between (another group member during a rebalance, a replay in
+//! another group), the unique index refuses the `COPY` and the batch is written again the
+//! staged way.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use super::upsert::{Outcome, Row};
 
-/// Opens the transaction and makes sure this connection has its staging table (created once
-/// per connection; `ON COMMIT DELETE ROWS` empties it at every commit). Sent as one simple
-/// query, so it costs the round trip `BEGIN` costs anyway. The notice "already exists,
-/// skipping" is kept out of the logs.
-const BEGIN: &str = "BEGIN; SET LOCAL client_min_messages = warning; \
+/// Makes sure this connection has its staging table (created once per connection;
+/// `ON COMMIT DELETE ROWS` empties it at every commit that touched it). The notice "already
+/// exists, skipping" is kept out of the logs.
+const STAGING: &str = "SET LOCAL client_min_messages = warning; \
     CREATE TEMP TABLE IF NOT EXISTS tweets_staging \
     (LIKE tweets INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS";
 
 /// The columns [`encode`] writes, in its order.
-const COPY: &str = "COPY tweets_staging (id, author_id, username, created_at, text, retweet_count, \
-    like_count, reply_count, quote_count, location, lang, hashtags, is_retweet, format, raw, \
-    kafka_partition, kafka_offset, content_hash, matched_rule) FROM STDIN (FORMAT binary)";
+const COLUMNS: &str = "(id, author_id, username, created_at, text, retweet_count, like_count, \
+    reply_count, quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, \
+    kafka_offset, content_hash, matched_rule) FROM STDIN (FORMAT binary)";
 const FIELDS: i16 = 19;
+
+/// Which of the ids are stored (false) or were deleted (true).
+const KNOWN: &str = "SELECT id, false FROM tweets WHERE id = ANY($1) \
+    UNION ALL SELECT id, true FROM deleted_tweets WHERE id = ANY($1)";
 
 const MERGE: &str = concat!(
     r#"
@@ -50,21 +62,72 @@ FROM written
 );
 
 /// Upserts `rows` (ids must be unique within the batch) in one transaction through binary
-/// `COPY`. With `link_content`, new rows are linked to the earliest tweet with the same content.
+/// `COPY`. With `link_content`, new rows are linked to the earliest tweet with the same content
+/// (always the staged way: the links look across the batch).
 pub async fn write(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<Outcome, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Outcome::default());
     }
+    if !link_content {
+        match fresh_first(pool, rows).await {
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => {
+                tracing::debug!("a new tweet of the batch was stored meanwhile; writing it the staged way");
+            }
+            done => return done,
+        }
+    }
+    let mut tx = pool.begin().await?;
+    let all: Vec<&Row> = rows.iter().collect();
+    let outcome = merge_staged(&mut tx, &all, link_content).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// New tweets straight into `tweets`; stored ones through [`merge_staged`]; deleted ones not at
+/// all. One transaction.
+async fn fresh_first(pool: &PgPool, rows: &[Row]) -> Result<Outcome, sqlx::Error> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.tweet.id).collect();
+    let mut tx = pool.begin().await?;
+    let known: HashMap<i64, bool> =
+        sqlx::query_as(KNOWN).bind(&ids).fetch_all(&mut *tx).await?.into_iter().collect();
+    let fresh: Vec<&Row> = rows.iter().filter(|r| !known.contains_key(&r.tweet.id)).collect();
+    let inserted = copy_into(&mut tx, "tweets", &fresh).await?;
+    let stored: Vec<&Row> = rows.iter().filter(|r| known.get(&r.tweet.id) == Some(&false)).collect();
+    let mut outcome = merge_staged(&mut tx, &stored, false).await?;
+    tx.commit().await?;
+    outcome.inserted += inserted;
+    Ok(outcome)
+}
+
+/// `COPY`s `rows` into `table`; returns how many.
+async fn copy_into(conn: &mut PgConnection, table: &str, rows: &[&Row]) -> Result<u64, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let (data, _) = encode(rows.iter().copied()).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut copy = conn.copy_in_raw(&format!("COPY {table} {COLUMNS}")).await?;
+    copy.send(data).await?;
+    copy.finish().await
+}
+
+/// Upserts `rows` through this connection's staging table, within the caller's transaction.
+async fn merge_staged(
+    conn: &mut PgConnection,
+    rows: &[&Row],
+    link_content: bool,
+) -> Result<Outcome, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Outcome::default());
+    }
+    // Several statements: a simple query (a `&str` with no arguments goes as one).
+    sqlx::Executor::execute(&mut *conn, STAGING).await?;
     // A field too large for the format is the record's fault: an encode error, which the
     // caller isolates like any other refused record.
-    let data = encode(rows).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let mut tx = pool.begin_with(BEGIN).await?;
-    let mut copy = tx.copy_in_raw(COPY).await?;
-    copy.send(data).await?;
-    copy.finish().await?;
+    copy_into(conn, "tweets_staging", rows).await?;
     let (inserted, updated, linked): (i64, i64, i64) =
-        sqlx::query_as(MERGE).bind(link_content).fetch_one(&mut *tx).await?;
-    tx.commit().await?;
+        sqlx::query_as(MERGE).bind(link_content).fetch_one(&mut *conn).await?;
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
     Ok(Outcome { inserted: count(inserted), updated: count(updated), content_duplicates: count(linked) })
 }
@@ -77,12 +140,14 @@ pub struct FieldTooLarge {
     len: usize,
 }
 
-/// The rows in PostgreSQL's binary `COPY` format, in [`COPY`]'s column order.
-pub fn encode(rows: &[Row]) -> Result<Vec<u8>, FieldTooLarge> {
-    let size: usize = rows.iter().map(|r| r.raw.len() + r.tweet.text.len() + 256).sum();
-    let mut out = Encoder { buf: Vec::with_capacity(size + 32), id: 0 };
+/// The rows in PostgreSQL's binary `COPY` format, in [`COLUMNS`]' order, and how many.
+pub fn encode<'a>(rows: impl Iterator<Item = &'a Row>) -> Result<(Vec<u8>, u64), FieldTooLarge> {
+    let mut out = Encoder { buf: Vec::new(), id: 0 };
     out.header();
+    let mut n = 0;
     for row in rows {
+        n += 1;
+        out.buf.reserve(row.raw.len() + row.tweet.text.len() + 256);
         let t = &row.tweet;
         out.id = t.id;
         out.buf.extend_from_slice(&FIELDS.to_be_bytes());
@@ -108,7 +173,7 @@ pub fn encode(rows: &[Row]) -> Result<Vec<u8>, FieldTooLarge> {
     }
     // The trailer: a field count of -1.
     out.buf.extend_from_slice(&(-1i16).to_be_bytes());
-    Ok(out.buf)
+    Ok((out.buf, n))
 }
 
 /// PostgreSQL's epoch (2000-01-01T00:00:00Z) in Unix microseconds.
@@ -280,14 +345,14 @@ mod tests {
         ] {
             want.extend_from_slice(part);
         }
-        assert_eq!(encode(&[row]).expect("encodes"), want);
+        assert_eq!(encode([row].iter()).expect("encodes"), (want, 1));
     }
 
     #[test]
     fn an_empty_array_has_no_dimensions() {
         let mut row = row();
         row.tweet.hashtags.clear();
-        let bytes = encode(&[row]).expect("encodes");
+        let (bytes, _) = encode([row].iter()).expect("encodes");
         let empty = [0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 1, 1];
         assert!(bytes.windows(empty.len()).any(|w| w == empty), "no empty text[] followed by is_retweet");
     }
@@ -296,7 +361,7 @@ mod tests {
     fn dates_before_2000_are_negative() {
         let mut row = row();
         row.tweet.created_at = Some(Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap());
-        let bytes = encode(&[row]).expect("encodes");
+        let (bytes, _) = encode([row].iter()).expect("encodes");
         let minus_one_second = [0, 0, 0, 8, 255, 255, 255, 255, 255, 0xf0, 0xbd, 0xc0];
         assert!(bytes.windows(12).any(|w| w == minus_one_second));
     }

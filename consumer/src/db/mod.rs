@@ -84,6 +84,9 @@ pub async fn connect(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result
         let attempt = PgPoolOptions::new()
             .max_connections(args.db_pool_size.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // No ping before every batch: a connection the database dropped fails its write,
+            // which is retried on a fresh one (db/writer.rs).
+            .test_before_acquire(false)
             .connect_with(options.clone());
         let attempt = tokio::select! {
             a = attempt => a,

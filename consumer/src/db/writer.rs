@@ -1,10 +1,11 @@
-//! The database writer: it owns "retry, pause, isolate the bad record" for one batch.
-//!
-//! The batch's rows are split over `--db-writers` transactions written at once. For each part:
+//! The database writer: it owns "retry, pause, isolate the bad record" for one batch, written
+//! as one transaction (the pipeline keeps up to `--db-writers` batches in flight at once, each
+//! on its own connection). For each part of the batch (the whole of it, until a record is
+//! refused):
 //! - committed: counted, never written again;
-//! - a transient error ([`is_transient`], the one rule): the consumer holds its partitions
-//!   (paused, still polling, so it stays in the group) and the part is retried on the common
-//!   [`Backoff`];
+//! - a transient error ([`is_transient`], the one rule): the part is retried on the common
+//!   [`Backoff`], and [`Writer::stalled`] says so, for the consumer to hold its partitions
+//!   (paused, still polling, so it stays in the group) meanwhile;
 //! - any other error is about the data: the part is halved until the record is isolated; that
 //!   record is refused (dead-lettered `db_rejected` with its SQLSTATE and message), the rest is
 //!   stored;
@@ -15,11 +16,11 @@
 //! Shutdown: the writer gives up (nothing stored, the batch is read again later) once the
 //! `give_up` token fires, which happens `--drain-timeout` after SIGTERM.
 
-use std::future::Future;
 use std::ops::Range;
 use std::time::Duration;
 
 use sqlx::PgPool;
+use tokio::sync::watch;
 use tweetpipe_common::backoff::Backoff;
 use tweetpipe_common::shutdown::Shutdown;
 
@@ -27,23 +28,15 @@ use crate::db::counts;
 use crate::db::errors::is_transient;
 use crate::db::upsert::{self, Outcome, Row};
 
-/// What the writer asks of the Kafka side while it waits for the database.
-pub(crate) trait Hold {
-    /// Pauses consumption for `wait` (or until `give_up`), staying in the group.
-    fn hold(&mut self, wait: Duration, give_up: &Shutdown) -> impl Future<Output = ()>;
-    /// Resumes consumption after the last hold.
-    fn release(&mut self);
-}
-
 pub struct Writer {
     pub pool: PgPool,
-    /// Parts a batch is split into (1 with content links, which look across the batch).
-    pub parts: usize,
     pub link_content: bool,
     /// Failures of one write, with the database answering, before it is treated as data.
     pub retry_limit: u32,
     /// Cancelled once shutdown may no longer wait for the database.
     pub give_up: Shutdown,
+    /// How many writes are waiting out a database problem right now (see [`Writer::stalled`]).
+    stalled: watch::Sender<usize>,
 }
 
 /// What a batch did to the database.
@@ -77,18 +70,25 @@ struct PartResult {
 }
 
 impl Writer {
+    pub fn new(pool: PgPool, link_content: bool, retry_limit: u32, give_up: Shutdown) -> Self {
+        Self { pool, link_content, retry_limit, give_up, stalled: watch::Sender::new(0) }
+    }
+
+    /// Above zero while some write is waiting out a transient database error: the consumer
+    /// holds its partitions meanwhile ([`crate::intake::Intake::hold_while_stalled`]).
+    pub fn stalled(&self) -> watch::Receiver<usize> {
+        self.stalled.subscribe()
+    }
+
     /// Writes `rows` (one per id) and applies `deletes`. `None` when shutdown gave up on the
     /// batch: nothing more is stored, its offsets must not be.
-    pub(crate) async fn write(&self, rows: &[Row], deletes: &[i64], hold: &mut impl Hold) -> Option<Written> {
+    pub async fn write(&self, rows: &[Row], deletes: &[i64]) -> Option<Written> {
         let mut written = Written::default();
-        let mut pending: Vec<Part> = split(rows.len(), self.parts)
-            .into_iter()
-            .map(|r| Part { rows: r, failures: 0, suspect: false })
-            .collect();
+        let mut pending = vec![Part { rows: 0..rows.len(), failures: 0, suspect: false }];
         let mut deletes_left = !deletes.is_empty();
         let mut delete_failures = 0u32;
         let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
-        let mut held = false;
+        let mut stalled = false;
         let result = loop {
             let attempt = futures::future::join_all(pending.iter().map(|p| self.write_part(rows, p)));
             let results = tokio::select! {
@@ -134,14 +134,17 @@ impl Writer {
             metrics::counter!("tweetpipe_db_retries_total", "kind" => "transient").increment(1);
             let delay = backoff.next_delay();
             tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "database write failed; partitions paused, retrying (offsets not committed)");
-            held = true;
-            hold.hold(delay, &self.give_up).await;
-            if self.give_up.is_cancelled() {
-                break None;
+            if !stalled {
+                stalled = true;
+                self.stalled.send_modify(|n| *n += 1);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.give_up.cancelled() => break None,
             }
         };
-        if held {
-            hold.release();
+        if stalled {
+            self.stalled.send_modify(|n| *n -= 1);
         }
         if result.is_none() {
             tracing::error!("giving up on the in-flight batch at shutdown; it will be read again");
@@ -197,31 +200,10 @@ fn add(total: &mut Outcome, o: Outcome) {
     total.content_duplicates += o.content_duplicates;
 }
 
-/// `len` rows as up to `parts` ranges of about equal size. A settled batch holds each id once,
-/// so its parts never touch the same row and their transactions never wait on each other.
-fn split(len: usize, parts: usize) -> Vec<Range<usize>> {
-    let parts = parts.clamp(1, len.max(1));
-    (0..parts).map(|i| len * i / parts..len * (i + 1) / parts).collect()
-}
-
 /// The reason a dead letter carries: the SQLSTATE and PostgreSQL's message.
 fn describe(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => format!("SQLSTATE {}: {}", db.code().unwrap_or_default(), db.message()),
         other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batches_split_into_contiguous_parts_covering_every_row() {
-        assert_eq!(split(10, 2), [0..5, 5..10]);
-        assert_eq!(split(7, 1), [Range { start: 0, end: 7 }]);
-        assert_eq!(split(3, 4), [0..1, 1..2, 2..3]);
-        assert_eq!(split(0, 2), [Range { start: 0, end: 0 }]);
-        assert_eq!(split(9, 0), [Range { start: 0, end: 9 }]);
     }
 }
