@@ -143,7 +143,8 @@ pub async fn upsert_waiting_on_lock(ctx: &TestContext) -> bool {
     sqlx::query_scalar::<_, i64>(
         "SELECT count(*) FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid()
-           AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO tweets%'",
+           AND wait_event_type = 'Lock'
+           AND (query LIKE '%INSERT INTO tweets%' OR query LIKE 'COPY tweets %')",
     )
     .fetch_one(&ctx.pool)
     .await
