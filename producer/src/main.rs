@@ -3,11 +3,6 @@ use std::time::Duration;
 
 use clap::Parser as _;
 
-// Every message is allocated on the reading thread and freed on librdkafka's broker thread
-// after its delivery report: glibc's allocator spent a fifth of the producer's CPU on that.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
