@@ -3,6 +3,8 @@
 //! re-deliveries, older and newer copies, unknown (NULL) metrics, hashtags, unicode, large raw
 //! messages, content links and honoured deletions.
 
+use std::time::Duration;
+
 use chrono::{TimeZone as _, Utc};
 use serde_json::json;
 use sqlx::PgPool;
@@ -10,7 +12,8 @@ use tweetpipe_consumer::db::upsert::{Outcome, Row};
 use tweetpipe_consumer::db::{self, copy_upsert, upsert};
 use tweetpipe_model::tweet::Tweet;
 use tweetpipe_model::Format;
-use tweetpipe_tests::TestContext;
+use tweetpipe_tests::faults::upsert_waiting_on_lock;
+use tweetpipe_tests::{wait_until, TestContext};
 
 /// A tweet with the given counts (None: unknown).
 fn row(id: i64, retweets: Option<i64>, likes: Option<i64>, text: &str, offset: i64) -> Row {
@@ -185,4 +188,44 @@ async fn unnest_and_copy_leave_identical_tables() {
 
     unnest.cleanup().await;
     copy.cleanup().await;
+}
+
+/// The `COPY` of a batch's new tweets races another writer storing one of them (another group
+/// member during a rebalance, a replay in another group): the unique index refuses the `COPY`,
+/// and the batch is written the staged way instead, the newer copy winning, nothing refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_tweet_stored_meanwhile_by_another_writer_takes_the_upsert() {
+    let ctx = TestContext::new("paths_race").await.expect("context");
+    db::migrate(&ctx.pool).await.expect("migrate");
+    let other_pool =
+        PgPool::connect_with((*ctx.pool.connect_options()).clone()).await.expect("another writer");
+    // The other writer has stored an older copy of tweet 7 but not committed yet: the batch's
+    // look-up of stored ids does not see it.
+    let mut other = other_pool.begin().await.expect("begin");
+    sqlx::query(
+        "INSERT INTO tweets (id, text, retweet_count, like_count, format, raw, kafka_partition, kafka_offset)
+         VALUES (7, 'older', 1, 1, 'v2', '{}', 0, 0)",
+    )
+    .execute(&mut *other)
+    .await
+    .expect("the other writer's row");
+    let rows = vec![row(7, Some(5), Some(10), "newer", 1), row(8, Some(1), Some(1), "new", 2)];
+    let pool = ctx.pool.clone();
+    let write = tokio::spawn(async move { copy_upsert::write(&pool, &rows, false).await });
+    wait_until(Duration::from_secs(60), "the batch's COPY waiting for the other writer", || {
+        upsert_waiting_on_lock(&ctx)
+    })
+    .await;
+    other.commit().await.expect("the other writer commits");
+
+    let outcome = write.await.expect("joined").expect("written, not refused");
+    assert_eq!((outcome.inserted, outcome.updated), (1, 1), "8 new, 7 updated by the newer copy");
+    let facts: Vec<(i64, Option<i64>, String)> =
+        sqlx::query_as("SELECT id, retweet_count, text FROM tweets ORDER BY id")
+            .fetch_all(&ctx.pool)
+            .await
+            .expect("facts");
+    assert_eq!(facts, [(7, Some(5), "newer".to_owned()), (8, Some(1), "new".to_owned())]);
+    other_pool.close().await;
+    ctx.cleanup().await;
 }
