@@ -19,6 +19,7 @@ pub mod dead_letter;
 pub mod envelope;
 pub mod filter;
 pub mod id;
+pub mod object;
 pub mod pseudonym;
 pub mod record;
 pub mod terms;

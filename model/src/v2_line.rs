@@ -12,15 +12,16 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::id::parse_id_str;
+use crate::object::Object;
 use crate::record::{count_int, hashtags, parse_rfc3339, Counts, Tweet};
 use crate::Format;
 
 #[derive(Deserialize)]
 struct Line<'a> {
     #[serde(borrow)]
-    data: Data<'a>,
+    data: Object<Data<'a>>,
     #[serde(borrow)]
-    includes: Option<Includes<'a>>,
+    includes: Option<Object<Includes<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -29,18 +30,18 @@ struct Data<'a> {
     #[serde(borrow)]
     text: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    note_tweet: Option<Note<'a>>,
+    note_tweet: Option<Object<Note<'a>>>,
     #[serde(borrow)]
     author_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     created_at: Option<Cow<'a, str>>,
     #[serde(borrow)]
     lang: Option<Cow<'a, str>>,
-    public_metrics: Option<Metrics>,
+    public_metrics: Option<Object<Metrics>>,
     #[serde(borrow)]
-    referenced_tweets: Option<Vec<Reference<'a>>>,
+    referenced_tweets: Option<Vec<Object<Reference<'a>>>>,
     #[serde(borrow)]
-    entities: Option<Entities<'a>>,
+    entities: Option<Object<Entities<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -71,7 +72,7 @@ struct Reference<'a> {
 #[derive(Deserialize)]
 struct Entities<'a> {
     #[serde(borrow)]
-    hashtags: Option<Vec<Tag<'a>>>,
+    hashtags: Option<Vec<Object<Tag<'a>>>>,
 }
 
 #[derive(Deserialize)]
@@ -83,9 +84,9 @@ struct Tag<'a> {
 #[derive(Deserialize)]
 struct Includes<'a> {
     #[serde(borrow)]
-    users: Option<Vec<User<'a>>>,
+    users: Option<Vec<Object<User<'a>>>>,
     #[serde(borrow)]
-    tweets: Option<Vec<Included<'a>>>,
+    tweets: Option<Vec<Object<Included<'a>>>>,
 }
 
 #[derive(Deserialize)]
@@ -105,7 +106,7 @@ struct Included<'a> {
     #[serde(borrow)]
     text: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    note_tweet: Option<Note<'a>>,
+    note_tweet: Option<Object<Note<'a>>>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
@@ -116,7 +117,7 @@ fn id_of(s: &Option<Cow<'_, str>>) -> Option<i64> {
     s.as_deref().and_then(|s| parse_id_str(s).ok())
 }
 
-fn full_text<'s>(note: &'s Option<Note<'_>>, text: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+fn full_text<'s>(note: &'s Option<Object<Note<'_>>>, text: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
     note.as_ref().and_then(|n| n.text.as_deref()).or(text.as_deref())
 }
 
@@ -124,15 +125,16 @@ fn full_text<'s>(note: &'s Option<Note<'_>>, text: &'s Option<Cow<'_, str>>) -> 
 pub fn parse(bytes: &[u8]) -> Option<Tweet> {
     // serde_json does not check the UTF-8 of strings it skips; the general parser does.
     let json = std::str::from_utf8(bytes).ok()?;
-    let line: Line<'_> = serde_json::from_str(json).ok()?;
-    let data = line.data;
+    let line: Object<Line<'_>> = serde_json::from_str(json).ok()?;
+    let Object(line) = line;
+    let Object(data) = line.data;
     let id = parse_id_str(data.id).ok()?;
     let text = full_text(&data.note_tweet, &data.text)?.to_owned();
     let author_id = id_of(&data.author_id);
     let includes = line.includes.as_ref();
     let author =
         author_id.and_then(|aid| includes?.users.as_ref()?.iter().find(|u| id_of(&u.id) == Some(aid)));
-    let metrics = data.public_metrics.as_ref();
+    let metrics = data.public_metrics.as_deref();
     let mut counts = Counts::default();
     let mut metric = |pick: fn(&Metrics) -> Option<i64>| counts.take(count_int(metrics.and_then(pick)));
     let (retweet_count, like_count, reply_count, quote_count) = (
@@ -206,6 +208,10 @@ mod tests {
         r#"{"data":{"id":"21","text":"odd counts","public_metrics":{"retweet_count":"7","like_count":1e30,"quote_count":1.0}}}"#,
         r#"{"data":{"id":"18","text":"emoji \ud83c\udfb5 and é"},"matching_rules":[{"id":"1","tag":"t"}]}"#,
         r#"{"id_str":"19","text":"a v1.1 status","user":{"screen_name":"v1"}}"#,
+        // Arrays where objects belong: serde's derive would read them field by field.
+        r#"{"data":["22","an array, not a tweet"]}"#,
+        r#"{"data":{"id":"23","text":"x","public_metrics":[4,5,6,7]}}"#,
+        r#"{"data":{"id":"24","text":"x","author_id":"3"},"includes":{"users":[["3","name","place"]]}}"#,
     ];
 
     #[test]

@@ -65,6 +65,15 @@ fn classify_object(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
     if let Some(item) = classify_notice(&obj) {
         return element(item, &obj, raw);
     }
+    // An element of an array that also holds `data`: the consumer reads any object with `data`
+    // as v2, so it could not read this one as the status it looks like.
+    if obj.contains_key("data") {
+        return element(
+            Item::Reject(Reject::new(Class::UnknownShape, "a tweet object that also holds \"data\"")),
+            &obj,
+            raw,
+        );
+    }
     // v2 ids are strings and v2 tweets have no `id_str`; v1.1 has both, `id` a number.
     let is_v2 = obj.get("id").is_some_and(Value::is_string)
         && !obj.contains_key("id_str")

@@ -2,14 +2,15 @@
 //! building a `Value` of the whole line.
 
 use super::{Item, TweetMessage};
+use crate::object::Object;
 use crate::Format;
 
-/// The shape [`stream_line_id`] recognises: `data` holds one tweet, and there is no `statuses`.
-/// Unknown fields are skipped without allocating.
+/// The shape [`stream_line_id`] recognises: `data` holds one tweet (an object: see
+/// [`Object`]), and there is no `statuses`. Unknown fields are skipped without allocating.
 #[derive(serde::Deserialize)]
 struct StreamLine<'a> {
     #[serde(borrow)]
-    data: Option<LineTweet<'a>>,
+    data: Option<Object<LineTweet<'a>>>,
     statuses: Option<serde::de::IgnoredAny>,
 }
 
@@ -51,7 +52,7 @@ pub(super) fn stream_line(raw: &[u8]) -> Option<Item> {
 pub fn stream_line_id(raw: &[u8]) -> Option<i64> {
     // Skipped fields are not checked for UTF-8 by serde_json; the whole line is, here.
     let text = std::str::from_utf8(raw).ok()?;
-    let line: StreamLine<'_> = serde_json::from_str(text).ok()?;
+    let Object(line): Object<StreamLine<'_>> = serde_json::from_str(text).ok()?;
     let tweet = line.data?;
     if line.statuses.is_some() || tweet.text.is_none() {
         return None;

@@ -55,6 +55,10 @@ fn the_stream_line_fast_path_answers_as_the_general_path_does() {
         r#"{"data":{"id":7,"text":"number id"}}"#,
         r#"{"data":{"id":"x","text":"bad id"}}"#,
         r#"{"data":{"id":"9","text":null}}"#,
+        // Arrays where objects belong: a derived struct would read them positionally.
+        r#"{"data":["1",""]}"#,
+        r#"[{"id":"1","text":""}]"#,
+        r#"{"data":{"id":"7","text":"t","id":"8"}}"#,
     ];
     for line in lines {
         let general = match serde_json::from_str::<Value>(line) {
