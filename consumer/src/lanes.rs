@@ -88,9 +88,7 @@ impl Parts {
             let (part, written) = answer.await.ok()?;
             let written = written?;
             let at = rows.len();
-            total.outcome.inserted += written.outcome.inserted;
-            total.outcome.updated += written.outcome.updated;
-            total.outcome.content_duplicates += written.outcome.content_duplicates;
+            total.outcome += written.outcome;
             total.refused.extend(written.refused.into_iter().map(|(i, why)| (at + i, why)));
             total.deletes_refused = total.deletes_refused.or(written.deletes_refused);
             total.transactions += written.transactions;

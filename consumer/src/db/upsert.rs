@@ -36,6 +36,15 @@ pub struct Outcome {
     pub content_duplicates: u64,
 }
 
+/// Outcomes of a batch's parts add up to the batch's.
+impl std::ops::AddAssign for Outcome {
+    fn add_assign(&mut self, o: Outcome) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.content_duplicates += o.content_duplicates;
+    }
+}
+
 const UPSERT: &str = concat!(
     r#"
 INSERT INTO tweets AS t (

@@ -98,7 +98,7 @@ impl Writer {
             let mut failed = Vec::new();
             let mut error = None;
             for (part, r) in pending.iter().zip(results) {
-                add(&mut written.outcome, r.outcome);
+                written.outcome += r.outcome;
                 written.refused.extend(r.refused);
                 written.transactions += r.transactions;
                 for (range, e) in r.failed {
@@ -162,7 +162,7 @@ impl Writer {
             }
             match upsert::upsert(&self.pool, &rows[range.clone()], self.link_content).await {
                 Ok(o) => {
-                    add(&mut out.outcome, o);
+                    out.outcome += o;
                     out.transactions += 1;
                 }
                 Err(e) if is_transient(&e) && !part.suspect => out.failed.push((range, e)),
@@ -192,12 +192,6 @@ impl Writer {
         let probe = sqlx::query("SELECT 1").execute(&self.pool);
         matches!(tokio::time::timeout(Duration::from_secs(5), probe).await, Ok(Ok(_)))
     }
-}
-
-fn add(total: &mut Outcome, o: Outcome) {
-    total.inserted += o.inserted;
-    total.updated += o.updated;
-    total.content_duplicates += o.content_duplicates;
 }
 
 /// The reason a dead letter carries: the SQLSTATE and PostgreSQL's message.
