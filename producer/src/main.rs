@@ -3,6 +3,12 @@ use std::time::Duration;
 
 use clap::Parser as _;
 
+// mimalloc, overriding `malloc` for the whole process: most of the producer's allocations are
+// librdkafka's (a message copy and its headers per tweet), made on one thread and freed on
+// the delivery thread, where glibc's arena locks made the threads wait on each other.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

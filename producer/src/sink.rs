@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders, ToBytes};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message as _};
 use tokio::sync::mpsc::Receiver;
@@ -34,7 +34,12 @@ pub struct SinkSettings {
     pub max_message_bytes: usize,
     /// How long the final flush (and, after a shutdown signal, sending what is queued) may take.
     pub flush_timeout: Duration,
+    /// Whether tweets and deletions carry the format, source and line headers.
+    pub lineage_headers: bool,
 }
+
+/// The most records taken off the channel at once.
+const RECEIVE_BATCH: usize = 256;
 
 /// Header giving the input line a tweet came from.
 pub const HEADER_LINE: &str = "tweetpipe.source.line";
@@ -48,34 +53,45 @@ struct Deliveries {
     failed: AtomicU64,
 }
 
+/// What a message is, carried through librdkafka as its delivery opaque.
+#[derive(Clone, Copy)]
+#[repr(usize)]
+enum Kind {
+    Tweet,
+    Tombstone,
+    DeadLetter,
+}
+
 struct DeliveryContext {
     deliveries: Arc<Deliveries>,
-    /// Deliveries to this topic count as dead letters.
-    dlq_topic: String,
+    // Registered once: a registry lookup per delivery was measurable at 300 000 tweets/s.
+    produced: metrics::Counter,
+    dead_lettered: metrics::Counter,
+    failures: metrics::Counter,
 }
 
 impl ClientContext for DeliveryContext {}
 
 impl ProducerContext for DeliveryContext {
-    type DeliveryOpaque = ();
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, kind: usize) {
         match result {
-            Ok(msg) if msg.topic() == self.dlq_topic => {
+            Ok(_) if kind == Kind::DeadLetter as usize => {
                 self.deliveries.dead_letters.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "producer").increment(1);
+                self.dead_lettered.increment(1);
             }
             // A tombstone (a deletion), counted when it was sent.
-            Ok(msg) if msg.payload().is_none() => {}
+            Ok(_) if kind == Kind::Tombstone as usize => {}
             Ok(msg) => {
                 self.deliveries.tweets.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("tweetpipe_produced_total").increment(1);
+                self.produced.increment(1);
                 let len = msg.payload_len() as u64;
                 self.deliveries.tweet_bytes.fetch_add(len, Ordering::Relaxed);
             }
             Err((e, msg)) => {
                 self.deliveries.failed.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("tweetpipe_delivery_failures_total").increment(1);
+                self.failures.increment(1);
                 let key = msg.key().map(String::from_utf8_lossy).unwrap_or_default();
                 tracing::error!(topic = msg.topic(), key = %key, error = %e, "delivery failed");
             }
@@ -87,10 +103,11 @@ impl ProducerContext for DeliveryContext {
 pub struct KafkaSink {
     producer: Arc<ThreadedProducer<DeliveryContext>>,
     deliveries: Arc<Deliveries>,
-    topic: String,
-    dlq_topic: String,
+    topic: Arc<str>,
+    dlq_topic: Arc<str>,
     max_message_bytes: usize,
     flush_timeout: Duration,
+    lineage_headers: bool,
     /// Set on shutdown: queued records are sent, and the flush done, by then.
     deadline: Option<Instant>,
     dead_letter_classes: BTreeMap<&'static str, u64>,
@@ -100,7 +117,12 @@ impl KafkaSink {
     pub fn new(settings: &SinkSettings) -> anyhow::Result<Self> {
         let dlq_topic = dlq_topic(&settings.topic);
         let deliveries = Arc::new(Deliveries::default());
-        let context = DeliveryContext { deliveries: deliveries.clone(), dlq_topic: dlq_topic.clone() };
+        let context = DeliveryContext {
+            deliveries: deliveries.clone(),
+            produced: metrics::counter!("tweetpipe_produced_total"),
+            dead_lettered: metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "producer"),
+            failures: metrics::counter!("tweetpipe_delivery_failures_total"),
+        };
         // The broker must accept what we decided to send: leave room for headers and framing.
         let message_max = (settings.max_message_bytes + 64 * 1024).to_string();
         let producer: ThreadedProducer<DeliveryContext> = settings
@@ -127,10 +149,11 @@ impl KafkaSink {
         Ok(Self {
             producer: Arc::new(producer),
             deliveries,
-            topic: settings.topic.clone(),
-            dlq_topic,
+            topic: settings.topic.as_str().into(),
+            dlq_topic: dlq_topic.into(),
             max_message_bytes: settings.max_message_bytes,
             flush_timeout: settings.flush_timeout,
+            lineage_headers: settings.lineage_headers,
             deadline: None,
             dead_letter_classes: BTreeMap::new(),
         })
@@ -144,8 +167,10 @@ impl KafkaSink {
         let mut deletes = 0u64;
         let mut last_progress = Instant::now();
         let mut closed = false;
+        let queue_depth = metrics::gauge!("tweetpipe_producer_queue_depth");
+        let mut batch = Vec::with_capacity(RECEIVE_BATCH);
         loop {
-            let msg = tokio::select! {
+            let received = tokio::select! {
                 biased;
                 () = shutdown.cancelled(), if !closed => {
                     // Readers stop sending (a reader blocked on input that stays open is not
@@ -156,28 +181,34 @@ impl KafkaSink {
                     tracing::info!(queued = rx.len(), "stopping: sending what was read, then flushing");
                     continue;
                 }
-                msg = rx.recv() => msg,
+                received = rx.recv_many(&mut batch, RECEIVE_BATCH) => received,
             };
-            let Some(msg) = msg else { break };
-            let record = match msg {
-                Msg::Record(r) => r,
-                Msg::Flush(reply) => {
-                    let _ = reply.send(self.flush_now(shutdown).await);
-                    continue;
+            if received == 0 {
+                break;
+            }
+            queue_depth.set(rx.len() as f64);
+            for msg in batch.drain(..) {
+                let record = match msg {
+                    Msg::Record(r) => r,
+                    Msg::Flush(reply) => {
+                        let _ = reply.send(self.flush_now(shutdown).await);
+                        continue;
+                    }
+                };
+                match record.item {
+                    Item::Tweet(tweet) => self.send_tweet(&record.origin, record.line, tweet, shutdown).await,
+                    Item::Delete(id) => {
+                        self.tombstone(&record.origin, id, shutdown).await;
+                        deletes += 1;
+                    }
+                    Item::Control(kind) => {
+                        *control.entry(kind).or_default() += 1;
+                        tracing::debug!(source = %record.origin, line = record.line, kind, "control message");
+                    }
+                    Item::Reject(reject) => {
+                        self.dead_letter(&record.origin, record.line, reject, shutdown).await
+                    }
                 }
-            };
-            metrics::gauge!("tweetpipe_producer_queue_depth").set(rx.len() as f64);
-            match record.item {
-                Item::Tweet(tweet) => self.send_tweet(&record.origin, record.line, tweet, shutdown).await,
-                Item::Delete(id) => {
-                    self.tombstone(&record.origin, id, shutdown).await;
-                    deletes += 1;
-                }
-                Item::Control(kind) => {
-                    *control.entry(kind).or_default() += 1;
-                    tracing::debug!(source = %record.origin, line = record.line, kind, "control message");
-                }
-                Item::Reject(reject) => self.dead_letter(&record.origin, record.line, reject, shutdown).await,
             }
             if last_progress.elapsed() > Duration::from_secs(10) {
                 last_progress = Instant::now();
@@ -257,26 +288,38 @@ impl KafkaSink {
             };
             return self.dead_letter(origin, line, reject, shutdown).await;
         }
-        let key = tweet.id.to_string();
-        let line = line.to_string();
-        let headers = OwnedHeaders::new_with_capacity(3)
-            .insert(Header { key: HEADER_FORMAT, value: Some(tweet.format.as_str()) })
-            .insert(Header { key: HEADER_SOURCE, value: Some(origin) })
-            .insert(Header { key: HEADER_LINE, value: Some(&line) });
+        let mut key = itoa::Buffer::new();
+        let mut line_number = itoa::Buffer::new();
         let topic = self.topic.clone();
-        let record = BaseRecord::to(&topic).key(&key).payload(&tweet.payload).headers(headers);
+        let mut record = BaseRecord::with_opaque_to(&topic, Kind::Tweet as usize)
+            .key(key.format(tweet.id))
+            .payload(&tweet.payload);
+        if self.lineage_headers {
+            record = record.headers(
+                OwnedHeaders::new_with_capacity(3)
+                    .insert(Header { key: HEADER_FORMAT, value: Some(tweet.format.as_str()) })
+                    .insert(Header { key: HEADER_SOURCE, value: Some(origin) })
+                    .insert(Header { key: HEADER_LINE, value: Some(line_number.format(line)) }),
+            );
+        }
         self.send(record, shutdown).await;
     }
 
     /// A deletion: the tweet's key with no value. The consumer deletes the row, and a compacted
     /// topic eventually drops the tweet's earlier messages too.
     async fn tombstone(&mut self, origin: &str, id: i64, shutdown: &Shutdown) {
-        let key = id.to_string();
-        let headers = OwnedHeaders::new_with_capacity(2)
-            .insert(Header { key: HEADER_FORMAT, value: Some("delete") })
-            .insert(Header { key: HEADER_SOURCE, value: Some(origin) });
+        let mut key = itoa::Buffer::new();
         let topic = self.topic.clone();
-        self.send(BaseRecord::<String, [u8]>::to(&topic).key(&key).headers(headers), shutdown).await;
+        let mut record = BaseRecord::<str, [u8], usize>::with_opaque_to(&topic, Kind::Tombstone as usize)
+            .key(key.format(id));
+        if self.lineage_headers {
+            record = record.headers(
+                OwnedHeaders::new_with_capacity(2)
+                    .insert(Header { key: HEADER_FORMAT, value: Some("delete") })
+                    .insert(Header { key: HEADER_SOURCE, value: Some(origin) }),
+            );
+        }
+        self.send(record, shutdown).await;
     }
 
     async fn dead_letter(&mut self, origin: &str, line: u64, reject: Reject, shutdown: &Shutdown) {
@@ -286,21 +329,22 @@ impl KafkaSink {
             DeadLetter::new(reject.class, reject.message, Origin::Input { source: origin.to_owned(), line });
         let value = reject.payload.unwrap_or_default();
         let (value, original_size) = DeadLetter::fit(&value);
-        let key = reject.id.map(|id| id.to_string());
+        let mut key = itoa::Buffer::new();
         let topic = self.dlq_topic.clone();
-        let mut record =
-            BaseRecord::to(&topic).payload(value).headers(letter.to_headers(None, original_size));
-        if let Some(key) = &key {
-            record = record.key(key);
+        let mut record = BaseRecord::with_opaque_to(&topic, Kind::DeadLetter as usize)
+            .payload(value)
+            .headers(letter.to_headers(None, original_size));
+        if let Some(id) = reject.id {
+            record = record.key(key.format(id));
         }
         self.send(record, shutdown).await;
     }
 
     /// Enqueues a record, waiting while librdkafka's queue is full — after a shutdown signal
     /// only until the flush deadline. A record that cannot be enqueued counts as failed.
-    async fn send<P: rdkafka::message::ToBytes + ?Sized>(
+    async fn send<K: ToBytes + ?Sized, P: ToBytes + ?Sized>(
         &mut self,
-        mut record: BaseRecord<'_, String, P>,
+        mut record: BaseRecord<'_, K, P, usize>,
         shutdown: &Shutdown,
     ) {
         let mut backoff = Backoff::new(Duration::from_millis(1), Duration::from_millis(50));

@@ -57,6 +57,11 @@ async fn sigterm_while_reading_a_fifo_that_stays_open_delivers_what_was_read_and
     writer.flush().expect("flush");
     let topic = ctx.topic.clone();
     wait_until(LIMIT, "the 20 tweets in Kafka", || async { topic_len(&topic).await >= 20 }).await;
+    // Keyed by id, and without lineage headers unless `--lineage-headers` asks for them.
+    let messages = read_topic(&ctx.topic).expect("read");
+    assert!(messages
+        .iter()
+        .all(|m| m.key.as_deref().is_some_and(|k| k.starts_with("195")) && m.headers.is_empty()));
 
     let out = stop(child).await;
     drop(writer);

@@ -125,6 +125,7 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
         "1",
         "--x-backoff-scale",
         "0.05",
+        "--lineage-headers",
     ]);
     let summary = SummaryFile::default();
     let child = spawn(cmd, &summary);
@@ -153,6 +154,8 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
         assert_eq!(v["data"]["id"].as_str(), m.key.as_deref());
         assert!(v["matching_rules"].is_array() && v["includes"]["users"].is_array());
         assert_eq!(m.headers["tweetpipe.source"], "x-stream");
+        assert_eq!(m.headers["tweetpipe.format"], "v2");
+        assert!(m.headers["tweetpipe.source.line"].parse::<u64>().is_ok_and(|n| n > 0));
     }
     let dlq = read_topic(&format!("{}.dlq", ctx.topic)).expect("dlq");
     assert_eq!(dlq.len(), 1);
