@@ -193,6 +193,14 @@ measure_shape() {
     R[$shape:pp_mbs]=$(best_of "${R[$shape:pp_mbs]}" "$(sed -E 's/.*records\/sec \(([0-9.]+) MB\/sec\).*/\1/' <<<"$summary")")
     delete_topic "$pp_topic"
   done
+  # The price of the opt-in lineage headers (three per message), one run.
+  pp_topic="bench-$RUN_ID-$shape-lineage"
+  fresh_topic "$pp_topic"
+  log "[$shape] (a) tweetpipe-producer --lineage-headers: $data -> $pp_topic"
+  "$BIN/tweetpipe-producer" --brokers "$KAFKA" --topic "$pp_topic" --source "file:$data" --lineage-headers \
+    >"$LOGS/$shape-producer-lineage.txt" 2>"$LOGS/$shape-producer-lineage.log"
+  R[$shape:prod_lh]=$(per_sec "$TWEETS" "$(field elapsed_s "$LOGS/$shape-producer-lineage.txt")")
+  delete_topic "$pp_topic"
   # The second round's topic is the one drained below; the first is not needed.
   delete_topic "bench-$RUN_ID-$shape-1"
   R[$shape:prod_cpu]=$(cpu_s "$LOGS/$shape-producer-2.time")
@@ -322,6 +330,7 @@ delete_topic "$LAT_TOPIC"
     echo "| measurement | tweetpipe | reference | ratio |"
     echo "|---|---|---|---|"
     echo "| (a) producer, file -> Kafka, tweets/s | ${R[$shape:prod]} (${R[$shape:prod_mbs]} MB/s) | ProducerPerformance ${R[$shape:pp]} (${R[$shape:pp_mbs]} MB/s) | $(ratio "${R[$shape:prod]}" "${R[$shape:pp]}") |"
+    echo "| (a) the same with --lineage-headers (one run), tweets/s | ${R[$shape:prod_lh]} | ProducerPerformance ${R[$shape:pp]} | $(ratio "${R[$shape:prod_lh]}" "${R[$shape:pp]}") |"
     echo "| (a) producer CPU s / peak RSS MiB | ${R[$shape:prod_cpu]} / ${R[$shape:prod_rss]} | ProducerPerformance ${R[$shape:pp_cpu]} / ${R[$shape:pp_rss]} | $(ratio "${R[$shape:prod_cpu]}" "${R[$shape:pp_cpu]}") / $(ratio "${R[$shape:prod_rss]}" "${R[$shape:pp_rss]}") |"
     for n in $CONSUMER_COUNTS; do
       rows_rate=$(per_sec "${R[$shape:rows]}" "${R[$shape:wall:$n]}")

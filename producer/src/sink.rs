@@ -1,7 +1,7 @@
-//! The Kafka side of the producer: one message per tweet, keyed by id, with format and source
-//! headers; dead letters to `<topic>.dlq` (one [`DeadLetter`] each); every delivery report
-//! awaited and counted. On shutdown it stops taking new records, sends what is already queued,
-//! and flushes, all within the flush timeout.
+//! The Kafka side of the producer: one message per tweet, keyed by id (with format, source and
+//! line headers when asked for); dead letters to `<topic>.dlq` (one [`DeadLetter`] each); every
+//! delivery report awaited and counted. On shutdown it stops taking new records, sends what is
+//! already queued, and flushes, all within the flush timeout.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
