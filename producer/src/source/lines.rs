@@ -9,6 +9,7 @@
 use std::fs::File;
 use std::io::{self, BufRead as _, BufReader, Read};
 use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::Sender;
@@ -30,8 +31,11 @@ pub const MAX_DOCUMENT_LINES: usize = 100_000;
 /// How much is read from the input at a time.
 const READ_BUFFER: usize = 256 * 1024;
 
-/// The most records handed to the sink at once.
+/// The most lines, and records, handed from one thread to the next at once.
 const BATCH: usize = 256;
+
+/// The most line bytes handed to the classifier at once (beyond one line).
+const BATCH_BYTES: usize = 1024 * 1024;
 
 /// Opens a file, decompressing it when it starts with the gzip magic bytes.
 pub fn open_file(path: &Path) -> io::Result<Box<dyn Read + Send>> {
@@ -159,7 +163,10 @@ impl Outbox<'_> {
 }
 
 /// Reads `reader` to the end (or until shutdown), sending one record per classified item.
-pub fn read<R: Read>(
+///
+/// Two threads share the work: one reads and splits lines, this one classifies them (the JSON
+/// check is most of the cost), so that a fast input keeps both cores busy.
+pub fn read<R: Read + Send>(
     reader: R,
     origin: Arc<str>,
     max_line_bytes: usize,
@@ -167,7 +174,63 @@ pub fn read<R: Read>(
     shutdown: &Shutdown,
     progress: &indicatif::ProgressBar,
 ) -> io::Result<ReadStats> {
+    let (lines_tx, lines_rx) = mpsc::sync_channel(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || split(reader, max_line_bytes, &lines_tx));
+        classify(&lines_rx, origin, max_line_bytes, tx, shutdown, progress)
+    })
+}
+
+/// Reads lines and hands them over in batches: when a batch is full, and before every read
+/// from the input, so that nothing read waits while the input is quiet. Stops at the end of the
+/// input, on an error (handed over too), or once the classifier is gone.
+fn split<R: Read>(reader: R, max_line_bytes: usize, out: &SyncSender<io::Result<Vec<Line>>>) {
     let mut lines = Lines::new(reader, max_line_bytes);
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch_bytes = 0;
+    let mut open = true;
+    loop {
+        let mut hand_over = |batch: &mut Vec<Line>, bytes: &mut usize| {
+            if !batch.is_empty() {
+                *bytes = 0;
+                open &= out.send(Ok(std::mem::replace(batch, Vec::with_capacity(BATCH)))).is_ok();
+            }
+        };
+        let next = lines.next(&mut || hand_over(&mut batch, &mut batch_bytes));
+        match next {
+            Ok(Some(line)) => {
+                batch_bytes += line.bytes.len();
+                batch.push(line);
+                // The byte bound keeps a run of long lines from piling up between the threads.
+                if batch.len() >= BATCH || batch_bytes >= BATCH_BYTES {
+                    hand_over(&mut batch, &mut batch_bytes);
+                }
+            }
+            Ok(None) => {
+                hand_over(&mut batch, &mut batch_bytes);
+                return;
+            }
+            Err(e) => {
+                hand_over(&mut batch, &mut batch_bytes);
+                let _ = out.send(Err(e));
+                return;
+            }
+        }
+        if !open {
+            return;
+        }
+    }
+}
+
+/// Classifies the lines [`split`] hands over and sends the records to the sink.
+fn classify(
+    lines: &Receiver<io::Result<Vec<Line>>>,
+    origin: Arc<str>,
+    max_line_bytes: usize,
+    tx: &Sender<Msg>,
+    shutdown: &Shutdown,
+    progress: &indicatif::ProgressBar,
+) -> io::Result<ReadStats> {
     let mut joiner = Joiner::new(Limits { max_bytes: max_line_bytes, max_lines: MAX_DOCUMENT_LINES });
     let mut stats = ReadStats::default();
     let limit = BATCH.min(tx.max_capacity());
@@ -180,27 +243,40 @@ pub fn read<R: Read>(
         progress,
         unreported_bytes: 0,
     };
-
-    while let Some(line) = lines.next(&mut || outbox.flush())? {
+    'input: loop {
+        let batch = match lines.try_recv() {
+            Ok(batch) => batch,
+            Err(TryRecvError::Empty) => {
+                // Nothing more read yet: send what is classified before waiting for it.
+                outbox.flush();
+                match lines.recv() {
+                    Ok(batch) => batch,
+                    Err(_) => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        }?;
         // Once a batch: a shutdown stops the reader within a few hundred lines.
-        if outbox.pending.is_empty() && shutdown.is_cancelled() {
+        if shutdown.is_cancelled() {
             break;
         }
-        stats.lines += 1;
-        stats.bytes += line.len as u64;
-        // For gzip input this counts uncompressed bytes against the compressed size: a guide only.
-        outbox.unreported_bytes += line.len as u64;
-        let mut send = |line: u64, item: Item| outbox.push(line, item);
-        let open = if joiner.is_idle() {
-            alone(line, &mut joiner, max_line_bytes, &mut send)
-        } else {
-            joiner.push(line, None, max_line_bytes, &mut send)
-        };
-        if !open {
-            break;
+        for line in batch {
+            stats.lines += 1;
+            stats.bytes += line.len as u64;
+            // For gzip input this counts uncompressed bytes against the compressed size: a guide.
+            outbox.unreported_bytes += line.len as u64;
+            let mut send = |line: u64, item: Item| outbox.push(line, item);
+            let open = if joiner.is_idle() {
+                alone(line, &mut joiner, max_line_bytes, &mut send)
+            } else {
+                joiner.push(line, None, max_line_bytes, &mut send)
+            };
+            if !open {
+                break 'input;
+            }
         }
     }
-    if outbox.open {
+    if outbox.open && !shutdown.is_cancelled() {
         joiner.finish(max_line_bytes, &mut |line, item| outbox.push(line, item));
     }
     outbox.flush();

@@ -164,7 +164,7 @@ async fn read_stdin(
 ) -> anyhow::Result<ReadStats> {
     let (tx, shutdown, max) = (tx.clone(), shutdown.clone(), settings.max_line_bytes);
     tokio::task::spawn_blocking(move || {
-        let stdin = std::io::stdin().lock();
+        let stdin = std::io::stdin();
         let bar = indicatif::ProgressBar::hidden();
         lines::read(stdin, origin, max, &tx, &shutdown, &bar).context("reading stdin")
     })
