@@ -174,10 +174,20 @@ pub fn read<R: Read + Send>(
     shutdown: &Shutdown,
     progress: &indicatif::ProgressBar,
 ) -> io::Result<ReadStats> {
+    let limit = BATCH.min(tx.max_capacity());
+    let outbox = Outbox {
+        tx,
+        origin,
+        pending: Vec::with_capacity(limit),
+        limit,
+        open: true,
+        progress,
+        unreported_bytes: 0,
+    };
     let (lines_tx, lines_rx) = mpsc::sync_channel(2);
     std::thread::scope(|scope| {
         scope.spawn(move || split(reader, max_line_bytes, &lines_tx));
-        classify(&lines_rx, origin, max_line_bytes, tx, shutdown, progress)
+        classify(&lines_rx, outbox, max_line_bytes, shutdown)
     })
 }
 
@@ -225,24 +235,12 @@ fn split<R: Read>(reader: R, max_line_bytes: usize, out: &SyncSender<io::Result<
 /// Classifies the lines [`split`] hands over and sends the records to the sink.
 fn classify(
     lines: &Receiver<io::Result<Vec<Line>>>,
-    origin: Arc<str>,
+    mut outbox: Outbox<'_>,
     max_line_bytes: usize,
-    tx: &Sender<Msg>,
     shutdown: &Shutdown,
-    progress: &indicatif::ProgressBar,
 ) -> io::Result<ReadStats> {
     let mut joiner = Joiner::new(Limits { max_bytes: max_line_bytes, max_lines: MAX_DOCUMENT_LINES });
     let mut stats = ReadStats::default();
-    let limit = BATCH.min(tx.max_capacity());
-    let mut outbox = Outbox {
-        tx,
-        origin,
-        pending: Vec::with_capacity(limit),
-        limit,
-        open: true,
-        progress,
-        unreported_bytes: 0,
-    };
     'input: loop {
         let batch = match lines.try_recv() {
             Ok(batch) => batch,
