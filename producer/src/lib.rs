@@ -131,6 +131,10 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
         retry_startup("creating topics", &shutdown, || ensure_topics(&settings.sink.kafka, &topics, spec))
             .await?;
     }
+    if settings.http_addr.is_some() {
+        // Before the sink, which registers its counters once, when it is made.
+        tweetpipe_common::observe::install_recorder()?;
+    }
     let sink = KafkaSink::new(&settings.sink).context("creating the Kafka producer")?;
     if let Some(addr) = settings.http_addr {
         // Ready once the topics are there and the producer exists.

@@ -1,4 +1,4 @@
-//! `/healthz`, `/readyz` and `/metrics` of a running consumer.
+//! `/healthz`, `/readyz` and `/metrics` of a running consumer, and the producer's counters.
 
 use std::time::Duration;
 
@@ -60,5 +60,24 @@ async fn a_running_consumer_is_healthy_ready_and_its_counters_move() {
     .await;
     sigterm(&consumer.child);
     assert!(wait_output(consumer.child, LIMIT).status.success());
+    ctx.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_producer_counts_what_it_delivered() {
+    let ctx = TestContext::new("observe_producer").await.expect("context");
+    let mut cmd = ctx.producer();
+    // The bound address is logged at info.
+    cmd.env("RUST_LOG", "info");
+    // Slow enough to still be running when the counter is read.
+    cmd.args(["--source", "synthetic", "--count", "100000", "--rate", "500", "--http-addr", "127.0.0.1:0"]);
+    let producer = Logged::spawn(cmd, "observe_producer");
+    let addr = producer.served_addr(LIMIT).await;
+    wait_until(LIMIT, "the produced counter to reach 200", || async {
+        http_get(&addr, "/metrics").is_ok_and(|(_, body)| metric(&body, "tweetpipe_produced_total") >= 200.0)
+    })
+    .await;
+    sigterm(&producer.child);
+    let _ = wait_output(producer.child, LIMIT);
     ctx.cleanup().await;
 }
