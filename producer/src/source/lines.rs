@@ -187,7 +187,9 @@ pub fn read<R: Read + Send>(
     let (lines_tx, lines_rx) = mpsc::sync_channel(2);
     std::thread::scope(|scope| {
         scope.spawn(move || split(reader, max_line_bytes, &lines_tx));
-        classify(&lines_rx, outbox, max_line_bytes, shutdown)
+        // The classifier owns the receiver: when it stops early, the splitter's next hand-over
+        // fails and it stops too, so the scope can end.
+        classify(lines_rx, outbox, max_line_bytes, shutdown)
     })
 }
 
@@ -234,7 +236,7 @@ fn split<R: Read>(reader: R, max_line_bytes: usize, out: &SyncSender<io::Result<
 
 /// Classifies the lines [`split`] hands over and sends the records to the sink.
 fn classify(
-    lines: &Receiver<io::Result<Vec<Line>>>,
+    lines: Receiver<io::Result<Vec<Line>>>,
     mut outbox: Outbox<'_>,
     max_line_bytes: usize,
     shutdown: &Shutdown,
