@@ -8,6 +8,7 @@
 //!   each source turns its input into [`record::Record`]s on one bounded channel.
 //! - [`check`]: `check`, what producing needs, verified a step at a time within `--timeout`.
 //! - [`record`]: what travels from the sources to the sink.
+//! - `ready`: when reading may start: once librdkafka holds a producer id.
 //! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
 //!   the final flush.
 //! - [`summary`]: what a run did, printed at the end and written as JSON (`--summary-json`);
@@ -21,6 +22,7 @@
 pub mod check;
 pub mod cli;
 pub mod exporter;
+mod ready;
 pub mod record;
 pub mod sink;
 pub mod source;
@@ -141,6 +143,7 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
         tweetpipe_common::observe::serve(addr, std::sync::Arc::new(|| true)).await?;
         tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Producer);
     }
+    sink.connected(&shutdown).await;
     let (tx, rx) = tokio::sync::mpsc::channel(settings.channel_capacity);
     let mut reader = source::spawn_all(settings.sources, tx, shutdown.clone());
     let mut summary = sink.drain(rx, &shutdown).await?;

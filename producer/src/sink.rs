@@ -21,6 +21,7 @@ use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_model::dead_letter::Class;
 use tweetpipe_model::envelope::{Item, Reject, TweetMessage};
 
+use crate::ready::{self, ProducerId};
 use crate::record::Msg;
 use crate::summary::Summary;
 
@@ -68,9 +69,14 @@ struct DeliveryContext {
     produced: metrics::Counter,
     dead_lettered: metrics::Counter,
     failures: metrics::Counter,
+    producer_id: ProducerId,
 }
 
-impl ClientContext for DeliveryContext {}
+impl ClientContext for DeliveryContext {
+    fn stats_raw(&self, statistics: &[u8]) {
+        self.producer_id.observe(statistics);
+    }
+}
 
 impl ProducerContext for DeliveryContext {
     type DeliveryOpaque = usize;
@@ -122,6 +128,7 @@ impl KafkaSink {
             produced: metrics::counter!("tweetpipe_produced_total"),
             dead_lettered: metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "producer"),
             failures: metrics::counter!("tweetpipe_delivery_failures_total"),
+            producer_id: ProducerId::default(),
         };
         // The broker must accept what we decided to send: leave room for headers and framing.
         let message_max = (settings.max_message_bytes + 64 * 1024).to_string();
@@ -143,6 +150,7 @@ impl KafkaSink {
                 ("message.timeout.ms", "300000"),
                 // Produce to added partitions within seconds, not the default five minutes.
                 ("topic.metadata.refresh.interval.ms", "10000"),
+                ("statistics.interval.ms", ready::STATISTICS_INTERVAL_MS),
             ])
             .create_with_context(context)
             .context("invalid Kafka producer configuration")?;
@@ -157,6 +165,11 @@ impl KafkaSink {
             deadline: None,
             dead_letter_classes: BTreeMap::new(),
         })
+    }
+
+    /// Waits until librdkafka holds a producer id (see [`crate::ready`]), at most ten seconds.
+    pub async fn connected(&self, shutdown: &Shutdown) {
+        self.producer.context().producer_id.assigned(Duration::from_secs(10), shutdown).await;
     }
 
     /// Produces every record until the channel closes, or until `shutdown` and then what is
