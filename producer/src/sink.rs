@@ -116,6 +116,8 @@ pub struct KafkaSink {
     lineage_headers: bool,
     /// Set on shutdown: queued records are sent, and the flush done, by then.
     deadline: Option<Instant>,
+    /// The run's clock starts here, so the wait for a producer id counts in its rate.
+    created: Instant,
     dead_letter_classes: BTreeMap<&'static str, u64>,
 }
 
@@ -163,6 +165,7 @@ impl KafkaSink {
             flush_timeout: settings.flush_timeout,
             lineage_headers: settings.lineage_headers,
             deadline: None,
+            created: Instant::now(),
             dead_letter_classes: BTreeMap::new(),
         })
     }
@@ -175,7 +178,6 @@ impl KafkaSink {
     /// Produces every record until the channel closes, or until `shutdown` and then what is
     /// already queued; then flushes and reports.
     pub async fn drain(mut self, mut rx: Receiver<Msg>, shutdown: &Shutdown) -> anyhow::Result<Summary> {
-        let started = Instant::now();
         let mut control: BTreeMap<&'static str, u64> = BTreeMap::new();
         let mut deletes = 0u64;
         let mut last_progress = Instant::now();
@@ -252,7 +254,7 @@ impl KafkaSink {
             dead_letter_classes: std::mem::take(&mut self.dead_letter_classes),
             control,
             failed: self.deliveries.failed.load(Ordering::Relaxed) + unflushed,
-            elapsed: started.elapsed(),
+            elapsed: self.created.elapsed(),
             deletes,
             interrupted: self.deadline.is_some(),
             ..Summary::default()
