@@ -243,10 +243,16 @@ impl KafkaSink {
         let flushed = tokio::task::spawn_blocking(move || producer.flush(timeout))
             .await
             .context("flush task panicked")?;
-        let unflushed = self.producer.in_flight_count().max(0) as u64;
-        if let Err(e) = flushed {
-            tracing::error!(error = %e, unflushed, "flush did not complete");
-        }
+        // Only a flush that timed out leaves messages behind. (The queue length also counts
+        // statistics events not yet served, so after a good flush it may read 1.)
+        let unflushed = match flushed {
+            Ok(()) => 0,
+            Err(e) => {
+                let unflushed = self.producer.in_flight_count().max(0) as u64;
+                tracing::error!(error = %e, unflushed, "flush did not complete");
+                unflushed
+            }
+        };
         Ok(Summary {
             tweets: self.deliveries.tweets.load(Ordering::Relaxed),
             tweet_bytes: self.deliveries.tweet_bytes.load(Ordering::Relaxed),

@@ -205,3 +205,18 @@ fn what_the_scan_leaves_to_the_general_path() {
     let paired = r#"{"data":{"id":"7","text":"\ud83d\ude00 \u00e9\n"},"x":[1.5e-3,-0,true,{}]}"#;
     assert_eq!(stream_line_id(paired.as_bytes()), Some(7));
 }
+
+#[test]
+fn non_ascii_text_is_checked_as_utf8_in_runs() {
+    let line = |text: &[u8]| [&br#"{"data":{"id":"7","text":""#[..], text, br#""}}"#].concat();
+    let good = ["東京 🎤 café".as_bytes(), "😀😀".as_bytes(), "é".as_bytes()];
+    for text in good {
+        assert_eq!(stream_line_id(&line(text)), Some(7), "{}", String::from_utf8_lossy(text));
+    }
+    // A character cut short before ASCII or the closing quote, a stray continuation byte, an
+    // overlong form, a surrogate encoded directly.
+    let bad: [&[u8]; 5] = [b"\xe6\x9d a", b"ok \xe6\x9d", b"\x80", b"\xc0\xaf", b"\xed\xa0\x80"];
+    for text in bad {
+        assert_eq!((stream_line_id(&line(text)), oracle(&line(text))), (None, None), "{text:?}");
+    }
+}
