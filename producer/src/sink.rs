@@ -301,7 +301,7 @@ impl KafkaSink {
         if tweet.payload.len() > self.max_message_bytes {
             let reject = Reject {
                 id: Some(tweet.id),
-                payload: Some(tweet.payload),
+                payload: Some(tweet.payload.to_vec()),
                 ..Reject::new(
                     Class::Oversized,
                     format!("tweet message exceeds the limit of {} bytes", self.max_message_bytes),
@@ -314,7 +314,7 @@ impl KafkaSink {
         let topic = self.topic.clone();
         let mut record = BaseRecord::with_opaque_to(&topic, Kind::Tweet as usize)
             .key(key.format(tweet.id))
-            .payload(&tweet.payload);
+            .payload(&tweet.payload[..]);
         if self.lineage_headers {
             record = record.headers(
                 OwnedHeaders::new_with_capacity(3)

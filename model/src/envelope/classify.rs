@@ -1,6 +1,7 @@
 //! The general path: a parsed document (array, `statuses`, page, stream line, single object)
 //! into items.
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::notices::classify_notice;
@@ -116,7 +117,9 @@ fn classify_object(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
         );
     }
     match raw {
-        Some(bytes) => Item::Tweet(TweetMessage { id, format: Format::V1, payload: bytes.to_vec() }),
+        Some(bytes) => {
+            Item::Tweet(TweetMessage { id, format: Format::V1, payload: Bytes::copy_from_slice(bytes) })
+        }
         None => encode(id, Format::V1, &Value::Object(obj)),
     }
 }
@@ -138,14 +141,16 @@ fn v2_stream_line(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
         return Item::Reject(Reject::new(Class::MissingText, "v2 tweet has no text").with_id(id));
     }
     match raw {
-        Some(bytes) => Item::Tweet(TweetMessage { id, format: Format::V2, payload: bytes.to_vec() }),
+        Some(bytes) => {
+            Item::Tweet(TweetMessage { id, format: Format::V2, payload: Bytes::copy_from_slice(bytes) })
+        }
         None => encode(id, Format::V2, &Value::Object(obj)),
     }
 }
 
 pub(super) fn encode(id: i64, format: Format, value: &Value) -> Item {
     match serde_json::to_vec(value) {
-        Ok(payload) => Item::Tweet(TweetMessage { id, format, payload }),
+        Ok(payload) => Item::Tweet(TweetMessage { id, format, payload: payload.into() }),
         Err(e) => Item::Reject(Reject::new(Class::EncodeFailed, e.to_string()).with_id(id)),
     }
 }

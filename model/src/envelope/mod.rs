@@ -32,6 +32,8 @@ mod v2_page;
 pub use classify::classify_value;
 pub use stream_line::stream_line_id;
 
+use bytes::Bytes;
+
 use crate::dead_letter::Class;
 use crate::Format;
 
@@ -56,8 +58,9 @@ pub struct TweetMessage {
     pub id: i64,
     /// Which format `payload` is in.
     pub format: Format,
-    /// The JSON value of the message.
-    pub payload: Vec<u8>,
+    /// The JSON value of the message. Shared bytes, so that a line read from a file becomes its
+    /// message without a copy (the reader hands out slices of its read buffer).
+    pub payload: Bytes,
 }
 
 /// Why an input cannot be produced as a tweet.

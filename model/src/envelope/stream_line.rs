@@ -6,6 +6,8 @@
 //! doubt (an escaped key, a lone surrogate, deep nesting, `statuses`) answers `None`, and the
 //! general path decides. The tests hold it to a serde_json reading of the same shape.
 
+use bytes::Bytes;
+
 use super::{Item, TweetMessage};
 use crate::Format;
 
@@ -14,7 +16,7 @@ use crate::Format;
 /// (duplicate keys, odd ids, a missing text, notices, pages).
 pub(super) fn stream_line(raw: &[u8]) -> Option<Item> {
     let id = stream_line_id(raw)?;
-    Some(Item::Tweet(TweetMessage { id, format: Format::V2, payload: raw.to_vec() }))
+    Some(Item::Tweet(TweetMessage { id, format: Format::V2, payload: Bytes::copy_from_slice(raw) }))
 }
 
 /// The tweet id of a line this fast path recognises: a JSON object whose `data` is an object

@@ -129,7 +129,11 @@ impl Joiner {
         }
         self.examined += trimmed.len() as u64;
         if let Some(id) = stream_line_id(trimmed) {
-            return Ok(vec![Item::Tweet(TweetMessage { id, format: Format::V2, payload: trimmed.to_vec() })]);
+            return Ok(vec![Item::Tweet(TweetMessage {
+                id,
+                format: Format::V2,
+                payload: line.bytes.slice_ref(trimmed),
+            })]);
         }
         self.general(trimmed)
     }

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
 
+use bytes::{Buf as _, Bytes, BytesMut};
 use tokio::sync::mpsc::Sender;
 use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_model::dead_letter::Class;
@@ -45,9 +46,12 @@ pub fn open_file(path: &Path) -> io::Result<Box<dyn Read + Send>> {
 }
 
 /// One physical line: its 1-based number, its bytes (possibly cut at the limit), its full length.
+///
+/// The bytes are a slice of the read buffer, shared rather than copied: a stream line goes on
+/// to the sink as it is, and the buffer is freed once the last of its lines is produced.
 pub struct Line {
     pub number: u64,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     pub len: usize,
 }
 
@@ -72,54 +76,79 @@ impl Line {
 /// a read (which may block on a pipe) and the records read so far can be sent first.
 struct Lines<R> {
     reader: R,
-    buf: Box<[u8]>,
-    pos: usize,
-    end: usize,
+    /// Read and not yet handed out: it starts at the current line.
+    buf: BytesMut,
+    /// How much of `buf` is known to hold no line end.
+    scanned: usize,
     next_number: u64,
     max: usize,
 }
 
 impl<R: Read> Lines<R> {
     fn new(reader: R, max: usize) -> Self {
-        Self { reader, buf: vec![0; READ_BUFFER].into_boxed_slice(), pos: 0, end: 0, next_number: 0, max }
+        Self { reader, buf: BytesMut::with_capacity(READ_BUFFER), scanned: 0, next_number: 0, max }
     }
 
     /// The next line; `before_read` runs before every read from the input.
     fn next(&mut self, before_read: &mut dyn FnMut()) -> io::Result<Option<Line>> {
-        let mut bytes = Vec::new();
-        let mut len = 0usize;
-        loop {
-            if self.pos == self.end {
-                before_read();
-                self.end = loop {
-                    match self.reader.read(&mut self.buf) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        read => break read?,
-                    }
-                };
-                self.pos = 0;
-                if self.end == 0 {
-                    break;
+        // A line longer than the limit keeps its first `max` bytes; the rest is only counted.
+        let mut head: Option<Bytes> = None;
+        let mut dropped = 0usize;
+        let end = loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.scanned..]) {
+                break self.scanned + i + 1;
+            }
+            if head.is_none() && self.buf.len() > self.max {
+                head = Some(self.buf.split_to(self.max).freeze());
+            }
+            if head.is_some() {
+                dropped += self.buf.len();
+                self.buf.clear();
+            }
+            self.scanned = self.buf.len();
+            before_read();
+            if self.fill()? == 0 {
+                if self.buf.is_empty() && head.is_none() {
+                    return Ok(None);
                 }
+                break self.buf.len();
             }
-            let buf = &self.buf[self.pos..self.end];
-            let (chunk, done) = match memchr::memchr(b'\n', buf) {
-                Some(i) => (&buf[..=i], true),
-                None => (buf, false),
-            };
-            let room = self.max.saturating_sub(bytes.len());
-            bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-            len += chunk.len();
-            self.pos += chunk.len();
-            if done {
-                break;
+        };
+        self.scanned = 0;
+        let mut bytes = self.buf.split_to(end).freeze();
+        let len = match head {
+            Some(head) => {
+                let len = head.len() + dropped + bytes.len();
+                bytes = head;
+                len
             }
-        }
-        if len == 0 {
-            return Ok(None);
-        }
+            None => {
+                let len = bytes.len();
+                bytes.truncate(self.max);
+                len
+            }
+        };
         self.next_number += 1;
         Ok(Some(Line { number: self.next_number, bytes, len }))
+    }
+
+    /// Reads more input after what `buf` holds; how much (0 at the end).
+    fn fill(&mut self) -> io::Result<usize> {
+        // Lines handed out still share the old buffer, so this usually starts a new one and
+        // moves only the unfinished line into it: one allocation per buffer, not per line.
+        if self.buf.capacity() - self.buf.len() < READ_BUFFER / 4 {
+            self.buf.reserve(READ_BUFFER);
+        }
+        let start = self.buf.len();
+        self.buf.resize(self.buf.capacity(), 0);
+        let read = loop {
+            match self.reader.read(&mut self.buf[start..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                read => break read,
+            }
+        };
+        self.buf.truncate(start + *read.as_ref().unwrap_or(&0));
+        read
     }
 }
 
@@ -302,11 +331,10 @@ fn alone(
     // One stream line, which becomes its message without a copy.
     if let Some(id) = stream_line_id(trimmed) {
         let range = trimmed_range(&line.bytes);
-        let number = line.number;
         let mut payload = line.bytes;
         payload.truncate(range.end);
-        payload.drain(..range.start);
-        return send(number, Item::Tweet(TweetMessage { id, format: Format::V2, payload }));
+        payload.advance(range.start);
+        return send(line.number, Item::Tweet(TweetMessage { id, format: Format::V2, payload }));
     }
     match joiner.general(trimmed) {
         Ok(items) => items.into_iter().all(|item| send(line.number, item)),

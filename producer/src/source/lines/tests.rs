@@ -175,3 +175,43 @@ proptest! {
         prop_assert!(items.windows(2).all(|w| w[0].0 <= w[1].0));
     }
 }
+
+/// A reader that hands out its input a few bytes at a time, as a pipe or a socket may.
+struct Trickle<'a> {
+    rest: &'a [u8],
+    sizes: std::iter::Cycle<std::vec::IntoIter<usize>>,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.sizes.next().unwrap_or(1).min(out.len()).min(self.rest.len());
+        out[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Ok(n)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// However the input arrives, every line comes out whole (or cut at the limit, with its
+    /// full length), numbered, and in order, the last one with or without its line end.
+    #[test]
+    fn lines_survive_any_read_sizes(
+        input in prop::collection::vec(prop_oneof![Just(b'\n'), Just(b'x'), any::<u8>()], 0..3000),
+        sizes in prop::collection::vec(1usize..700, 1..8),
+        max in 1usize..600,
+    ) {
+        let mut lines = Lines::new(Trickle { rest: &input, sizes: sizes.into_iter().cycle() }, max);
+        let mut got = Vec::new();
+        while let Some(line) = lines.next(&mut || {}).expect("read") {
+            got.push((line.number, line.bytes.to_vec(), line.len));
+        }
+        let expected: Vec<_> = input
+            .split_inclusive(|&b| b == b'\n')
+            .enumerate()
+            .map(|(i, l)| (i as u64 + 1, l[..l.len().min(max)].to_vec(), l.len()))
+            .collect();
+        prop_assert_eq!(got, expected);
+    }
+}

@@ -327,7 +327,8 @@ pub async fn run(
         let Some(tweet) = tweets.next() else { break };
         stats.lines += 1;
         stats.bytes += tweet.payload.len() as u64;
-        let item = Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload });
+        let item =
+            Item::Tweet(TweetMessage { id: tweet.id, format: Format::V2, payload: tweet.payload.into() });
         let record = Msg::Record(Record { origin: origin.clone(), line: n + 1, item });
         if tx.send(record).await.is_err() {
             break;
