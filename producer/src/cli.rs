@@ -184,8 +184,9 @@ pub struct ProduceArgs {
     #[arg(long, env = "TWEETPIPE_LINEAGE_HEADERS")]
     pub lineage_headers: bool,
 
-    /// Records buffered between the readers and Kafka.
-    #[arg(long, hide = true, default_value_t = 4096)]
+    /// Messages buffered between the readers and Kafka: single records from the X API and the
+    /// generator, batches of up to 256 from files and stdin.
+    #[arg(long, hide = true, default_value_t = 32)]
     pub channel_capacity: usize,
 
     /// Also write the summary as one JSON object to this file (for scripts and tests).

@@ -21,7 +21,7 @@ use tweetpipe_model::Format;
 
 use super::join::{Joiner, Limits};
 use super::ReadStats;
-use crate::record::{Msg, Record};
+use crate::record::{Msg, Records};
 
 /// How much of an oversized line a dead letter keeps.
 const OVERSIZED_KEEP: usize = 64 * 1024;
@@ -152,15 +152,13 @@ impl<R: Read> Lines<R> {
     }
 }
 
-/// Records on their way to the sink, sent a batch at a time: one hand-over between the threads
-/// per batch rather than per line, which at a few hundred thousand lines a second was the
-/// reader's and the sink's main cost. Sent when full and before every read from the input, so
-/// nothing read is held back while the reader waits for more.
+/// Records on their way to the sink, sent a batch at a time as one message (see
+/// [`Records`]). Sent when full and before every read from the input, so nothing read is held
+/// back while the reader waits for more.
 struct Outbox<'a> {
     tx: &'a Sender<Msg>,
     origin: Arc<str>,
-    pending: Vec<Record>,
-    limit: usize,
+    pending: Vec<(u64, Item)>,
     /// False once the sink is gone.
     open: bool,
     progress: &'a indicatif::ProgressBar,
@@ -169,8 +167,8 @@ struct Outbox<'a> {
 
 impl Outbox<'_> {
     fn push(&mut self, line: u64, item: Item) -> bool {
-        self.pending.push(Record { origin: self.origin.clone(), line, item });
-        if self.pending.len() >= self.limit {
+        self.pending.push((line, item));
+        if self.pending.len() >= BATCH {
             self.flush();
         }
         self.open
@@ -181,13 +179,9 @@ impl Outbox<'_> {
         if self.pending.is_empty() || !self.open {
             return;
         }
-        match futures::executor::block_on(self.tx.reserve_many(self.pending.len())) {
-            Ok(permits) => permits.zip(self.pending.drain(..)).for_each(|(p, r)| p.send(Msg::Record(r))),
-            Err(_) => {
-                self.open = false;
-                self.pending.clear();
-            }
-        }
+        let items = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        let records = Msg::Records(Records { origin: self.origin.clone(), items });
+        self.open = futures::executor::block_on(self.tx.send(records)).is_ok();
     }
 }
 
@@ -203,16 +197,8 @@ pub fn read<R: Read + Send>(
     shutdown: &Shutdown,
     progress: &indicatif::ProgressBar,
 ) -> io::Result<ReadStats> {
-    let limit = BATCH.min(tx.max_capacity());
-    let outbox = Outbox {
-        tx,
-        origin,
-        pending: Vec::with_capacity(limit),
-        limit,
-        open: true,
-        progress,
-        unreported_bytes: 0,
-    };
+    let outbox =
+        Outbox { tx, origin, pending: Vec::with_capacity(BATCH), open: true, progress, unreported_bytes: 0 };
     let (lines_tx, lines_rx) = mpsc::sync_channel(2);
     std::thread::scope(|scope| {
         scope.spawn(move || split(reader, max_line_bytes, &lines_tx));

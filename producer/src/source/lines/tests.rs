@@ -12,8 +12,8 @@ fn read_all(input: &[u8], max: usize) -> (Vec<(u64, Item)>, ReadStats) {
         .expect("read");
     drop(tx);
     let mut out = Vec::new();
-    while let Ok(Msg::Record(r)) = rx.try_recv() {
-        out.push((r.line, r.item));
+    while let Ok(Msg::Records(records)) = rx.try_recv() {
+        out.extend(records.items);
     }
     (out, stats)
 }
