@@ -75,6 +75,18 @@ pg_cpu() {
     echo "${stat##*) }"
   done | awk -v t="$tck" '{ s += $12 + $13 + $14 + $15 } END { printf "%.1f", s / t }' # utime stime cutime cstime
 }
+# Writes out PostgreSQL's dirty pages (CHECKPOINT, as the stack's superuser over its socket)
+# before a timed phase, so that it does not pay for the previous phase's writes: a drain of a
+# million rows leaves a checkpoint running for a minute, which doubled the latency run's p99.
+settle_pg() {
+  local sock="$STACK/postgres/run"
+  [ -S "$sock/.s.PGSQL.${PG_PORT:-5432}" ] || return 0
+  if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- psql -X -q -h "$sock" -p "${PG_PORT:-5432}" -U postgres -d postgres -c CHECKPOINT
+  else
+    psql -X -q -h "$sock" -p "${PG_PORT:-5432}" -U postgres -d postgres -c CHECKPOINT
+  fi >/dev/null 2>&1 || log "could not CHECKPOINT PostgreSQL before the next phase"
+}
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 # Samples the RSS (KiB) of the process GNU time ($1) runs, once a second, until it exits.
 sample_rss() {
@@ -218,6 +230,7 @@ measure_shape() {
     fresh_db "$db"
     group="bench-$RUN_ID-$shape-c$n"
     log "[$shape] (b) draining $topic with $n consumer process(es) into database $db"
+    settle_pg
     pg0=$(pg_cpu)
     start=$(now)
     pids=()
@@ -263,6 +276,7 @@ ON CONFLICT (id) DO UPDATE SET retweet_count = GREATEST(tweets.retweet_count, EX
 WHERE EXCLUDED.retweet_count > tweets.retweet_count;
 COMMIT;
 SQL
+  settle_pg
   pg0=$(pg_cpu)
   start=$(now)
   psql_db bench_ceiling -f "$LOGS/$shape-ceiling.sql" >/dev/null
@@ -274,6 +288,7 @@ SQL
   delete_topic "$topic"
 
   if [ "$CONNECT" = 1 ]; then
+    settle_pg
     pg0=$(pg_cpu)
     connect_drain "$shape" "$data"
     R[$shape:connect_pg_cpu]=$(minus "$(pg_cpu)" "$pg0")
@@ -293,6 +308,7 @@ LAT_TOPIC="bench-$RUN_ID-latency"
 LAT_COUNT=$((LATENCY_RATE * LATENCY_SECONDS))
 fresh_topic "$LAT_TOPIC"
 fresh_db bench_latency
+settle_pg
 log "(c) latency: $LAT_COUNT tweets offered at $LATENCY_RATE/s through one consumer"
 DATABASE_URL="$PG_BASE/bench_latency" "$BIN/tweetpipe-consumer" run --brokers "$KAFKA" --topic "$LAT_TOPIC" \
   --group "bench-$RUN_ID-latency" >"$LOGS/latency-consumer.txt" 2>"$LOGS/latency-consumer.log" &

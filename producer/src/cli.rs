@@ -186,7 +186,7 @@ pub struct ProduceArgs {
 
     /// Messages buffered between the readers and Kafka: single records from the X API and the
     /// generator, batches of up to 256 from files and stdin.
-    #[arg(long, hide = true, default_value_t = 32)]
+    #[arg(long, hide = true, default_value_t = 16)]
     pub channel_capacity: usize,
 
     /// Also write the summary as one JSON object to this file (for scripts and tests).

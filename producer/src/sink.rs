@@ -21,10 +21,10 @@ use tweetpipe_model::dead_letter::Class;
 use tweetpipe_model::envelope::{Item, Reject, TweetMessage};
 
 use crate::ready::{self, ProducerId};
-
-mod delivery;
 use crate::record::Msg;
 use crate::summary::Summary;
+
+mod delivery;
 use delivery::{Clock, Deliveries, DeliveryContext, Kind};
 
 /// What the sink needs to know: where to send, how large a tweet may be, how long to flush.
