@@ -5,12 +5,13 @@
 //! - [`cli`]: flags and environment variables; the only module that knows the command line.
 //!   It builds [`Settings`] once; every component is built from its own settings struct.
 //! - [`source`]: where tweets come from (files and stdin, [`source::synthetic`], [`source::x`]);
-//!   each source turns its input into [`record::Record`]s on one bounded channel.
+//!   each source turns its input into [`record::Record`]s (a file's in batches,
+//!   [`record::Records`]) on one bounded channel.
 //! - [`check`]: `check`, what producing needs, verified a step at a time within `--timeout`.
 //! - [`record`]: what travels from the sources to the sink.
 //! - `ready`: when reading may start: once librdkafka holds a producer id.
-//! - [`sink`]: the Kafka side: the idempotent producer, dead letters, delivery accounting,
-//!   the final flush.
+//! - [`sink`]: the Kafka side: the idempotent producer, dead letters, the final flush;
+//!   `sink/delivery.rs` counts delivery reports as librdkafka hands them back.
 //! - [`summary`]: what a run did, printed at the end and written as JSON (`--summary-json`);
 //!   the same figures go to `/metrics`.
 //! - [`topic`]: `topic create | describe | add-partitions | exporter`; [`exporter`]: consumer-group
