@@ -16,9 +16,9 @@ pub struct Record {
     pub item: Item,
 }
 
-/// Records from one source, in order, sent as one message: at a few hundred thousand lines a
-/// second, a channel hand-over (and a shared origin label) per record was a tenth of the
-/// producer's CPU.
+/// Records from one source, in order, sent as one message: the channel's slot and the origin
+/// label's reference count, both touched by two threads, are then paid per batch, not per
+/// record.
 #[derive(Debug)]
 pub struct Records {
     pub origin: Arc<str>,

@@ -71,7 +71,7 @@ impl ProducerContext for DeliveryContext {
 
 /// The messages' timestamp (Kafka's `CreateTime`), read once per message from the channel (a
 /// record, or a batch of up to 256): left to librdkafka, the wall clock is read for every
-/// message, a measurable share at 300 000 a second.
+/// message (1.3% of the producer's CPU in a profile on 2 KB lines).
 pub(super) struct Clock {
     pub ms: i64,
 }
