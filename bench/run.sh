@@ -75,17 +75,12 @@ pg_cpu() {
     echo "${stat##*) }"
   done | awk -v t="$tck" '{ s += $12 + $13 + $14 + $15 } END { printf "%.1f", s / t }' # utime stime cutime cstime
 }
-# Writes out PostgreSQL's dirty pages (CHECKPOINT, as the stack's superuser over its socket)
-# before a timed phase, so that it does not pay for the previous phase's writes: a drain of a
-# million rows leaves a checkpoint running for a minute, which doubled the latency run's p99.
+# Writes out PostgreSQL's dirty pages before a timed phase, so that it does not pay for the
+# previous phase's writes: a drain of a million rows leaves a checkpoint running for a minute,
+# which doubled the latency run's p99. Only for the local stack's server.
 settle_pg() {
-  local sock="$STACK/postgres/run"
-  [ -S "$sock/.s.PGSQL.${PG_PORT:-5432}" ] || return 0
-  if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- psql -X -q -h "$sock" -p "${PG_PORT:-5432}" -U postgres -d postgres -c CHECKPOINT
-  else
-    psql -X -q -h "$sock" -p "${PG_PORT:-5432}" -U postgres -d postgres -c CHECKPOINT
-  fi >/dev/null 2>&1 || log "could not CHECKPOINT PostgreSQL before the next phase"
+  [ -f "$STACK/postgres/data/postmaster.pid" ] || return 0
+  "$ROOT/deploy/local/stack.sh" checkpoint >/dev/null 2>&1 || log "could not CHECKPOINT PostgreSQL before the next phase"
 }
 minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
 # Samples the RSS (KiB) of the process GNU time ($1) runs, once a second, until it exits.

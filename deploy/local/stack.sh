@@ -6,6 +6,7 @@
 #   deploy/local/stack.sh down     stop both cleanly (data is kept under .stack/)
 #   deploy/local/stack.sh status   what runs where
 #   deploy/local/stack.sh kill kafka|postgres   SIGKILL one component (for fault drills)
+#   deploy/local/stack.sh checkpoint   CHECKPOINT the local PostgreSQL (the benchmark, between phases)
 #
 #   deploy/local/stack.sh up --secure [kafka-N]   the production-shaped stack (deploy/local/secure.sh):
 #                                        three SASL_SSL Kafka nodes, TLS-only PostgreSQL; writes
@@ -313,8 +314,10 @@ case "${1:-}" in
     ;;
   status) status ;;
   kill) kill_component "${2:-}" ;;
+  # Writes out PostgreSQL's dirty pages now (the benchmark, between its timed phases).
+  checkpoint) psql_admin -c CHECKPOINT ;;
   *)
-    echo "usage: $0 up | down | status | kill kafka|postgres   (add --secure for the secured stack)" >&2
+    echo "usage: $0 up | down | status | kill kafka|postgres | checkpoint   (add --secure for the secured stack)" >&2
     exit 2
     ;;
 esac

@@ -47,13 +47,6 @@ const RECEIVE_BATCH: usize = 64;
 /// Header giving the input line a tweet came from.
 pub const HEADER_LINE: &str = "tweetpipe.source.line";
 
-/// What the sink counts itself: control messages by kind, and deletions sent.
-#[derive(Default)]
-struct Tally {
-    control: BTreeMap<&'static str, u64>,
-    deletes: u64,
-}
-
 /// The idempotent producer and where it sends.
 pub struct KafkaSink {
     producer: Arc<ThreadedProducer<DeliveryContext>>,
@@ -68,6 +61,8 @@ pub struct KafkaSink {
     /// The run's clock starts here, so the wait for a producer id counts in its rate.
     created: Instant,
     dead_letter_classes: BTreeMap<&'static str, u64>,
+    control: BTreeMap<&'static str, u64>,
+    deletes: u64,
     clock: Clock,
 }
 
@@ -117,6 +112,8 @@ impl KafkaSink {
             deadline: None,
             created: Instant::now(),
             dead_letter_classes: BTreeMap::new(),
+            control: BTreeMap::new(),
+            deletes: 0,
             clock: Clock::new(),
         })
     }
@@ -129,7 +126,6 @@ impl KafkaSink {
     /// Produces every record until the channel closes, or until `shutdown` and then what is
     /// already queued; then flushes and reports.
     pub async fn drain(mut self, mut rx: Receiver<Msg>, shutdown: &Shutdown) -> anyhow::Result<Summary> {
-        let mut tally = Tally::default();
         let mut last_progress = Instant::now();
         let mut closed = false;
         let queue_depth = metrics::gauge!("tweetpipe_producer_queue_depth");
@@ -155,10 +151,10 @@ impl KafkaSink {
             for msg in batch.drain(..) {
                 self.clock.tick();
                 match msg {
-                    Msg::Record(r) => self.produce(&r.origin, r.line, r.item, &mut tally, shutdown).await,
+                    Msg::Record(r) => self.produce(&r.origin, r.line, r.item, shutdown).await,
                     Msg::Records(records) => {
                         for (line, item) in records.items {
-                            self.produce(&records.origin, line, item, &mut tally, shutdown).await;
+                            self.produce(&records.origin, line, item, shutdown).await;
                         }
                     }
                     Msg::Flush(reply) => {
@@ -199,10 +195,10 @@ impl KafkaSink {
             tweet_bytes: self.deliveries.tweet_bytes.load(Ordering::Relaxed),
             dead_lettered: self.deliveries.dead_letters.load(Ordering::Relaxed),
             dead_letter_classes: std::mem::take(&mut self.dead_letter_classes),
-            control: tally.control,
+            control: std::mem::take(&mut self.control),
             failed: self.deliveries.failed.load(Ordering::Relaxed) + unflushed,
             elapsed: self.created.elapsed(),
-            deletes: tally.deletes,
+            deletes: self.deletes,
             interrupted: self.deadline.is_some(),
             ..Summary::default()
         })
@@ -238,15 +234,15 @@ impl KafkaSink {
             && self.deliveries.failed.load(Ordering::Relaxed) == 0
     }
 
-    async fn produce(&mut self, origin: &str, line: u64, item: Item, tally: &mut Tally, shutdown: &Shutdown) {
+    async fn produce(&mut self, origin: &str, line: u64, item: Item, shutdown: &Shutdown) {
         match item {
             Item::Tweet(tweet) => self.send_tweet(origin, line, tweet, shutdown).await,
             Item::Delete(id) => {
                 self.tombstone(origin, id, shutdown).await;
-                tally.deletes += 1;
+                self.deletes += 1;
             }
             Item::Control(kind) => {
-                *tally.control.entry(kind).or_default() += 1;
+                *self.control.entry(kind).or_default() += 1;
                 tracing::debug!(source = %origin, line, kind, "control message");
             }
             Item::Reject(reject) => self.dead_letter(origin, line, reject, shutdown).await,
