@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::upsert::Row;
+use crate::db::row::Row;
 use crate::db::writer::{Writer, Written};
 
 /// One part of a batch: its rows, the batch's deletions (with the first part only), and where
@@ -79,18 +79,16 @@ pub struct Parts {
 }
 
 impl Parts {
-    /// Waits for every part: the rows, part after part, and what the database did to them
-    /// (refused rows indexed into those rows). `None` when shutdown gave up on any part.
+    /// Waits for every part: the rows, part after part, and what the database did to them.
+    /// `None` when shutdown gave up on any part.
     pub async fn done(self) -> Option<(Vec<Row>, Written)> {
         let mut rows = Vec::new();
         let mut total = Written::default();
         for answer in self.pending {
             let (part, written) = answer.await.ok()?;
             let written = written?;
-            let at = rows.len();
             total.outcome += written.outcome;
-            total.refused.extend(written.refused.into_iter().map(|(i, why)| (at + i, why)));
-            total.deletes_refused = total.deletes_refused.or(written.deletes_refused);
+            total.refused.extend(written.refused);
             total.transactions += written.transactions;
             total.retries += written.retries;
             rows.extend(part);

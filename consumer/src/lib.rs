@@ -13,6 +13,8 @@
 //! - [`reader`]: the task that polls and parses batches ahead of the writes.
 //! - [`intake`]: polling batches from Kafka; holding (pausing) partitions while the database is away.
 //! - [`prepare`]: parse, filter and collapse one batch of messages into rows.
+//! - [`merge`]: the merge rule, what a row holds for any set of copies (one join, applied by the
+//!   in-batch collapse, the cache and the SQL upsert).
 //! - [`dedup`]: the bounded cache of recently stored ids.
 //! - [`db`]: connection, migrations, the batch upsert (binary `COPY` or `UNNEST`), the writer (retry / pause / isolate the
 //!   bad record) and the one rule of which errors are worth retrying ([`db::errors`]).
@@ -35,6 +37,7 @@ pub mod failpoint;
 pub mod group;
 pub mod intake;
 pub mod lanes;
+pub mod merge;
 pub mod offsets;
 pub mod pipeline;
 pub mod prepare;

@@ -29,7 +29,7 @@ use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
 use crate::intake::Intake;
 use crate::lanes::{Lanes, Parts};
 use crate::offsets::BatchOffsets;
-use crate::prepare::{metrics, Prepared};
+use crate::prepare::Prepared;
 use crate::reader::{self, Batch, Read, Shapers};
 use crate::report::{Report, RunOutcome, Tally};
 
@@ -269,18 +269,12 @@ impl Pipeline {
             prepared.rejected.iter().map(|r| (r.index, r.class, r.message.as_str())).collect();
         let at: HashMap<(i32, i64), usize> =
             messages.iter().enumerate().map(|(i, m)| ((m.partition(), m.offset()), i)).collect();
-        for (row, reason) in &written.refused {
-            let row = &prepared.rows[*row];
-            if let Some(&i) = at.get(&(row.partition, row.offset)) {
-                letters.push((i, Class::DbRejected, reason));
+        for refused in &written.refused {
+            if let Some(&i) = at.get(&(refused.partition, refused.offset)) {
+                letters.push((i, Class::DbRejected, refused.reason.as_str()));
             }
         }
-        match &written.deletes_refused {
-            None => tally.deleted = prepared.deletes.len() as u64,
-            Some(reason) => {
-                letters.extend(prepared.delete_index.iter().map(|&i| (i, Class::DbRejected, reason.as_str())))
-            }
-        }
+        tally.deleted = prepared.deletes.len() as u64;
         if !self.dead_letters(&mut tally, &messages, &letters).await {
             return Ok(Err(GivenUp));
         }
@@ -289,14 +283,19 @@ impl Pipeline {
         BatchOffsets::of(&self.topic, &messages)
             .store(self.consumer.as_ref(), |p| now.unchanged_since(&before, p));
 
-        let refused: Vec<usize> = written.refused.iter().map(|(i, _)| *i).collect();
-        for (_, row) in prepared.rows.iter().enumerate().filter(|(i, _)| !refused.contains(i)) {
-            self.cache.remember(row.tweet.id, metrics(&row.tweet));
+        let refused: std::collections::HashSet<(i32, i64)> =
+            written.refused.iter().map(|r| (r.partition, r.offset)).collect();
+        let whole = |r: &crate::db::row::Row| {
+            !refused.contains(&(r.partition, r.offset))
+                && r.copies.iter().all(|c| !refused.contains(&(c.partition, c.offset)))
+        };
+        for row in prepared.rows.iter().filter(|r| whole(r)) {
+            self.cache.remember(row);
         }
-        // The one place duplicates are counted: copies skipped before the write, and written
-        // copies that added no row (an update, or nothing newer).
-        let written_rows = (prepared.rows.len() - refused.len()) as u64;
-        tally.duplicates = skipped + written_rows - tally.inserted;
+        // The one place duplicates are counted: every storable copy is stored (a new row),
+        // dead-lettered, or a duplicate (joined into another copy, known stale, or an update).
+        let copies = skipped + prepared.rows.len() as u64;
+        tally.duplicates = copies.saturating_sub(tally.inserted + refused.len() as u64);
         self.tally(tally, &messages, started).await;
         Ok(Ok(()))
     }

@@ -1,6 +1,8 @@
 //! Preparing one batch of Kafka messages for the database: parse, apply the filter rules (music by default),
-//! pseudonymise, fingerprint, collapse duplicate ids (keeping the newest copy), and skip copies
-//! the cache knows to be stale. Tombstones (no value) are deletions.
+//! pseudonymise, fingerprint, collapse the copies of each id into one row by the merge rule
+//! ([`crate::merge`]), and skip copies the cache knows cannot change the table. Every copy is
+//! validated (parsed, keyed, checked for what PostgreSQL cannot hold) before any is collapsed,
+//! so a refused copy never stands in for the valid ones. Tombstones (no value) are deletions.
 
 use std::collections::HashMap;
 
@@ -12,8 +14,9 @@ use tweetpipe_model::id::parse_id_str;
 use tweetpipe_model::pseudonym::Pseudonymizer;
 use tweetpipe_model::tweet;
 
-use crate::db::upsert::Row;
-use crate::dedup::{Metrics, RecentIds};
+use crate::db::row::Row;
+use crate::dedup::RecentIds;
+use crate::merge::merge;
 
 /// A message that cannot become a row, and why.
 #[derive(Debug, Clone)]
@@ -28,7 +31,7 @@ pub struct Rejected {
 #[derive(Debug, Default)]
 pub struct Prepared {
     /// Every storable copy in message order; after [`Prepared::settle`], one row per distinct
-    /// id, the newest copy of each.
+    /// id, the join of its copies.
     pub rows: Vec<Row>,
     pub rejected: Vec<Rejected>,
     /// Ids X deleted (tombstones in this batch).
@@ -50,15 +53,6 @@ pub struct Prepared {
 pub struct Shaping<'a> {
     pub filters: &'a Filters,
     pub pseudonyms: Option<&'a Pseudonymizer>,
-}
-
-pub fn metrics(t: &tweet::Tweet) -> Metrics {
-    [
-        t.retweet_count.unwrap_or(0),
-        t.like_count.unwrap_or(-1),
-        t.reply_count.unwrap_or(-1),
-        t.quote_count.unwrap_or(-1),
-    ]
 }
 
 /// Whether a JSON text holds the escape `\u0000` (an escaped backslash before it does not count).
@@ -137,41 +131,37 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
             None => String::from_utf8_lossy(payload).into_owned(),
         };
         let content_hash = fingerprint(&parsed.text);
-        out.rows.push(Row {
-            tweet: parsed,
-            raw,
-            partition: msg.partition(),
-            offset: msg.offset(),
-            content_hash,
-            matched_rule: matched,
-        });
+        out.rows.push(Row::new(parsed, raw, msg.partition(), msg.offset(), content_hash, matched));
     }
     out
 }
 
 impl Prepared {
-    /// Leaves one row per id, the newest copy, and only where it may change the table: copies
-    /// the cache knows to be stale are skipped, and a deletion in the batch wins over any copy.
-    /// Returns how many copies were skipped.
+    /// Leaves one row per id, the join of its copies, and only where it may change the table:
+    /// copies the cache knows cannot are skipped, and a deletion in the batch wins over any copy.
+    /// A row joined from several copies keeps them ([`Row::copies`]). Returns how many copies
+    /// were skipped or joined into another.
     pub fn settle(&mut self, cache: &RecentIds) -> u64 {
         let candidates = std::mem::take(&mut self.rows);
         let mut skipped = 0;
         // Id -> position in self.rows.
         let mut by_id: HashMap<i64, usize> = HashMap::with_capacity(candidates.len());
         for row in candidates {
-            let m = metrics(&row.tweet);
-            if cache.is_stale(row.tweet.id, &m) {
+            if cache.is_stale(&row) {
                 skipped += 1;
                 continue;
             }
             match by_id.get(&row.tweet.id) {
                 Some(&at) => {
                     skipped += 1;
-                    let kept = &self.rows[at];
-                    // The newer snapshot wins; on a tie, the later message.
-                    if (m, row.offset) >= (metrics(&kept.tweet), kept.offset) {
-                        self.rows[at] = row;
+                    let kept = &mut self.rows[at];
+                    if kept.copies.is_empty() {
+                        let first = kept.clone();
+                        kept.copies.push(first);
                     }
+                    let copy = row.clone();
+                    merge(kept, row);
+                    kept.copies.push(copy);
                 }
                 None => {
                     by_id.insert(row.tweet.id, self.rows.len());
@@ -205,141 +195,4 @@ fn pseudonymise(p: &Pseudonymizer, tweet: &mut tweet::Tweet, payload: &[u8]) -> 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rdkafka::message::Timestamp;
-
-    /// A message keyed by its tweet's id, as the producer keys them.
-    fn msg(offset: i64, value: &str) -> OwnedMessage {
-        let id = serde_json::from_str::<serde_json::Value>(value)
-            .ok()
-            .and_then(|v| v["data"]["id"].as_str().map(str::to_owned));
-        keyed(offset, id.as_deref(), value)
-    }
-
-    fn keyed(offset: i64, key: Option<&str>, value: &str) -> OwnedMessage {
-        OwnedMessage::new(
-            Some(value.as_bytes().to_vec()),
-            key.map(|k| k.as_bytes().to_vec()),
-            "t".into(),
-            Timestamp::NotAvailable,
-            0,
-            offset,
-            None,
-        )
-    }
-
-    fn tombstone(offset: i64, key: &str) -> OwnedMessage {
-        OwnedMessage::new(
-            None,
-            Some(key.as_bytes().to_vec()),
-            "t".into(),
-            Timestamp::NotAvailable,
-            0,
-            offset,
-            None,
-        )
-    }
-
-    fn line(id: &str, text: &str, retweets: i64) -> String {
-        serde_json::json!({"data": {"id": id, "text": text, "public_metrics": {"retweet_count": retweets}}})
-            .to_string()
-    }
-
-    fn music() -> Filters {
-        Filters::new(&["music".into()], None, FilterMode::Drop).expect("rules")
-    }
-
-    #[test]
-    fn duplicates_in_a_batch_collapse_to_the_newest_copy() {
-        let batch = vec![
-            msg(0, &line("1", "a", 3)),
-            msg(1, &line("1", "a", 9)),
-            msg(2, &line("1", "a", 5)),
-            msg(3, &line("2", "I love #music", 0)),
-            msg(4, "{not json"),
-            msg(5, &line("3", "c", 0)),
-        ];
-        let filters = music();
-        let mut p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
-        let skipped = p.settle(&RecentIds::new(10));
-        let ids: Vec<(i64, Option<i64>)> =
-            p.rows.iter().map(|r| (r.tweet.id, r.tweet.retweet_count)).collect();
-        assert_eq!(ids, [(1, Some(9)), (3, Some(0))]);
-        assert_eq!(skipped, 2);
-        assert_eq!(p.filtered, 1);
-        assert_eq!(p.by_rule["music"], 1);
-        assert_eq!(p.rejected.len(), 1);
-        assert_eq!(p.rejected[0].index, 4);
-        assert_eq!(p.rejected[0].class, Class::InvalidJson);
-    }
-
-    #[test]
-    fn flag_mode_keeps_and_marks_and_tombstones_delete() {
-        let filters = Filters::new(&["music".into()], None, FilterMode::Flag).expect("rules");
-        let batch =
-            vec![msg(0, &line("2", "I love #music", 0)), msg(1, &line("3", "x", 0)), tombstone(2, "3")];
-        let mut p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
-        assert_eq!(p.settle(&RecentIds::new(10)), 1, "the deleted tweet's copy is superseded");
-        assert_eq!(p.rows.len(), 1);
-        assert_eq!(p.rows[0].matched_rule.as_deref(), Some("music"));
-        assert_eq!(p.flagged, 1);
-        assert_eq!(p.deletes, [3]);
-    }
-
-    #[test]
-    fn a_key_that_is_not_the_tweets_id_is_refused() {
-        let filters = music();
-        let shaping = Shaping { filters: &filters, pseudonyms: None };
-        let batch = [
-            keyed(0, Some("123"), &line("456", "a", 0)),
-            keyed(1, None, &line("457", "b", 0)),
-            keyed(2, Some("458"), &line("458", "c", 0)),
-        ];
-        let p = prepare(&batch, &shaping);
-        let refused: Vec<(usize, Class)> = p.rejected.iter().map(|r| (r.index, r.class)).collect();
-        assert_eq!(refused, [(0, Class::KeyMismatch), (1, Class::KeyMismatch)]);
-        assert!(p.rejected[0].message.contains("123") && p.rejected[0].message.contains("456"));
-        assert_eq!(p.rows.len(), 1);
-    }
-
-    #[test]
-    fn nul_escapes_are_found_but_escaped_backslashes_are_not_nul() {
-        assert!(has_nul(br#"{"text":"a\u0000b"}"#));
-        assert!(!has_nul(br#"{"text":"a\\u0000b"}"#), "a literal backslash followed by u0000");
-        assert!(has_nul(br#"{"text":"a\\\u0000b"}"#));
-        assert!(!has_nul(br#"{"text":"plain"}"#));
-    }
-
-    #[test]
-    fn a_copy_newer_in_any_metric_than_the_cache_is_written() {
-        let mut cache = RecentIds::new(10);
-        cache.remember(1, [5, 5, -1, -1]);
-        let line = |rt: i64, likes: i64| {
-            serde_json::json!({"data": {"id": "1", "text": "a",
-                "public_metrics": {"retweet_count": rt, "like_count": likes}}})
-            .to_string()
-        };
-        let filters = music();
-        let shaping = Shaping { filters: &filters, pseudonyms: None };
-        // The first copy sorts newest but the cache already has it; the second has more likes.
-        let mut p = prepare(&[msg(0, &line(5, 1)), msg(1, &line(4, 9))], &shaping);
-        let skipped = p.settle(&cache);
-        let kept: Vec<_> = p.rows.iter().map(|r| (r.tweet.retweet_count, r.tweet.like_count)).collect();
-        assert_eq!(kept, [(Some(4), Some(9))]);
-        assert_eq!(skipped, 1);
-    }
-
-    #[test]
-    fn cached_stale_copies_are_skipped() {
-        let mut cache = RecentIds::new(10);
-        cache.remember(1, [5, -1, -1, -1]);
-        let filters = music();
-        let shaping = Shaping { filters: &filters, pseudonyms: None };
-        let mut p = prepare(&[msg(0, &line("1", "a", 5)), msg(1, &line("1", "a", 6))], &shaping);
-        let skipped = p.settle(&cache);
-        assert_eq!(p.rows.len(), 1);
-        assert_eq!(p.rows[0].tweet.retweet_count, Some(6));
-        assert_eq!(skipped, 1);
-    }
-}
+mod tests;

@@ -126,7 +126,7 @@ async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::
     };
     let progress = progress_bar(end.as_ref());
     let link_content = args.dedup == Dedup::Content;
-    let writer = Writer::new(pool, link_content, args.db_retry_limit, give_up);
+    let writer = Writer::new(pool, link_content, give_up);
     let intake = Intake::new(
         consumer,
         assignment,

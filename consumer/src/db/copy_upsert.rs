@@ -1,5 +1,5 @@
-//! The binary `COPY` write path: the same inputs, outputs and newer-wins rule as
-//! [`super::upsert::unnest`], with the rows sent in PostgreSQL's binary `COPY` format: numbers
+//! The binary `COPY` write path: the same inputs, outputs and merge rule as its sibling
+//! [`super::unnest`], with the rows sent in PostgreSQL's binary `COPY` format: numbers
 //! and timestamps as their binary values, text as its bytes, no array parameters built or
 //! parsed.
 //!
@@ -9,27 +9,29 @@
 //! table, then one `INSERT … SELECT … ON CONFLICT` ([`merge_staged`]). Should another writer
 //! store one of the new ids in between (another group member during a rebalance, a replay in
 //! another group), the unique index refuses the `COPY` and the batch is written again the
-//! staged way.
+//! staged way (within a savepoint, so the caller's transaction goes on).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection as _, PgConnection};
 
-use super::upsert::{Outcome, Row};
+use super::row::{Outcome, Row};
 
 /// Makes sure this connection has its staging table (created once per connection;
 /// `ON COMMIT DELETE ROWS` empties it at every commit that touched it). The notice "already
-/// exists, skipping" is kept out of the logs.
+/// exists, skipping" is kept out of the logs. Emptied first: an earlier part of the same
+/// transaction (records isolated one savepoint at a time) may have staged rows already.
 const STAGING: &str = "SET LOCAL client_min_messages = warning; \
     CREATE TEMP TABLE IF NOT EXISTS tweets_staging \
-    (LIKE tweets INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS";
+    (LIKE tweets INCLUDING DEFAULTS INCLUDING COMPRESSION) ON COMMIT DELETE ROWS; \
+    DELETE FROM tweets_staging";
 
 /// The columns [`encode`] writes, in its order.
 const COLUMNS: &str = "(id, author_id, username, created_at, text, retweet_count, like_count, \
     reply_count, quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, \
-    kafka_offset, content_hash, matched_rule) FROM STDIN (FORMAT binary)";
-const FIELDS: i16 = 19;
+    kafka_offset, content_hash, matched_rule, copy_rank) FROM STDIN (FORMAT binary)";
+const FIELDS: i16 = 20;
 
 /// Which of the ids are stored (false) or were deleted (true).
 ///
@@ -46,10 +48,10 @@ WITH written AS (
 INSERT INTO tweets AS t (
     id, author_id, username, created_at, text, retweet_count, like_count, reply_count,
     quote_count, location, lang, hashtags, is_retweet, format, raw, kafka_partition, kafka_offset,
-    content_hash, matched_rule, duplicate_of)
+    content_hash, matched_rule, copy_rank, duplicate_of)
 SELECT s.id, s.author_id, s.username, s.created_at, s.text, s.retweet_count, s.like_count,
        s.reply_count, s.quote_count, s.location, s.lang, s.hashtags, s.is_retweet, s.format,
-       s.raw, s.kafka_partition, s.kafka_offset, s.content_hash, s.matched_rule,
+       s.raw, s.kafka_partition, s.kafka_offset, s.content_hash, s.matched_rule, s.copy_rank,
        -- --dedup content: the earliest tweet with the same fingerprint, stored or in this batch.
        CASE WHEN $1 THEN LEAST(
            (SELECT min(o.id) FROM tweets o WHERE o.content_hash = s.content_hash AND o.id < s.id),
@@ -57,7 +59,7 @@ SELECT s.id, s.author_id, s.username, s.created_at, s.text, s.retweet_count, s.l
 FROM tweets_staging s
 -- X deleted it: it never comes back.
 WHERE NOT EXISTS (SELECT 1 FROM deleted_tweets d WHERE d.id = s.id)"#,
-    on_conflict_newer_wins!(),
+    crate::merge::on_conflict_merge!(),
     "RETURNING (xmax = 0) AS inserted, (duplicate_of IS NOT NULL) AS linked
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
@@ -66,42 +68,47 @@ FROM written
 "
 );
 
-/// Upserts `rows` (ids must be unique within the batch) in one transaction through binary
-/// `COPY`. With `link_content`, new rows are linked to the earliest tweet with the same content
-/// (always the staged way: the links look across the batch).
-pub async fn write(pool: &PgPool, rows: &[Row], link_content: bool) -> Result<Outcome, sqlx::Error> {
+/// Upserts `rows` (ids must be unique within the batch) through binary `COPY`, within the
+/// caller's transaction. With `link_content`, new rows are linked to the earliest tweet with the
+/// same content (always the staged way: the links look across the batch).
+pub async fn write(
+    conn: &mut PgConnection,
+    rows: &[Row],
+    link_content: bool,
+) -> Result<Outcome, sqlx::Error> {
     if rows.is_empty() {
         return Ok(Outcome::default());
     }
     if !link_content {
-        match fresh_first(pool, rows).await {
+        let mut savepoint = conn.begin().await?;
+        match fresh_first(&mut savepoint, rows).await {
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(UNIQUE_VIOLATION) => {
+                savepoint.rollback().await?;
                 tracing::debug!("a new tweet of the batch was stored meanwhile; writing it the staged way");
             }
-            done => return done,
+            Err(e) => return Err(e),
+            Ok(done) => {
+                savepoint.commit().await?;
+                return Ok(done);
+            }
         }
     }
-    let mut tx = pool.begin().await?;
     let all: Vec<&Row> = rows.iter().collect();
-    let outcome = merge_staged(&mut tx, &all, link_content).await?;
-    tx.commit().await?;
-    Ok(outcome)
+    merge_staged(conn, &all, link_content).await
 }
 
 const UNIQUE_VIOLATION: &str = "23505";
 
 /// New tweets straight into `tweets`; stored ones through [`merge_staged`]; deleted ones not at
-/// all. One transaction.
-async fn fresh_first(pool: &PgPool, rows: &[Row]) -> Result<Outcome, sqlx::Error> {
+/// all.
+async fn fresh_first(conn: &mut PgConnection, rows: &[Row]) -> Result<Outcome, sqlx::Error> {
     let ids: Vec<i64> = rows.iter().map(|r| r.tweet.id).collect();
-    let mut tx = pool.begin().await?;
     let known: HashMap<i64, bool> =
-        sqlx::query_as(KNOWN).bind(&ids).persistent(false).fetch_all(&mut *tx).await?.into_iter().collect();
+        sqlx::query_as(KNOWN).bind(&ids).persistent(false).fetch_all(&mut *conn).await?.into_iter().collect();
     let fresh: Vec<&Row> = rows.iter().filter(|r| !known.contains_key(&r.tweet.id)).collect();
-    let inserted = copy_into(&mut tx, "tweets", &fresh).await?;
+    let inserted = copy_into(conn, "tweets", &fresh).await?;
     let stored: Vec<&Row> = rows.iter().filter(|r| known.get(&r.tweet.id) == Some(&false)).collect();
-    let mut outcome = merge_staged(&mut tx, &stored, false).await?;
-    tx.commit().await?;
+    let mut outcome = merge_staged(conn, &stored, false).await?;
     outcome.inserted += inserted;
     Ok(outcome)
 }
@@ -175,6 +182,7 @@ pub fn encode<'a>(rows: impl Iterator<Item = &'a Row>) -> Result<(Vec<u8>, u64),
         out.int8(Some(row.offset));
         out.int8(Some(row.content_hash));
         out.text(row.matched_rule.as_deref())?;
+        out.bytea(&row.rank.0);
     }
     // The trailer: a field count of -1.
     out.buf.extend_from_slice(&(-1i16).to_be_bytes());
@@ -246,6 +254,11 @@ impl Encoder {
         self.int8(v.map(|t| t.timestamp_micros().saturating_sub(PG_EPOCH_MICROS)));
     }
 
+    fn bytea(&mut self, v: &[u8]) {
+        self.buf.extend_from_slice(&(v.len() as i32).to_be_bytes());
+        self.buf.extend_from_slice(v);
+    }
+
     fn jsonb(&mut self, json: &str) -> Result<(), FieldTooLarge> {
         let len = self.len(json.len() + 1)?;
         self.buf.extend_from_slice(&len.to_be_bytes());
@@ -277,97 +290,4 @@ impl Encoder {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone as _;
-    use tweetpipe_model::tweet::Tweet;
-    use tweetpipe_model::Format;
-
-    use super::*;
-
-    fn row() -> Row {
-        Row {
-            tweet: Tweet {
-                id: 1,
-                format: Format::V2,
-                author_id: None,
-                username: Some("a".into()),
-                created_at: Some(Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 1).unwrap()),
-                text: "hé".into(),
-                retweet_count: None,
-                like_count: Some(2),
-                reply_count: None,
-                quote_count: None,
-                location: None,
-                lang: Some("en".into()),
-                hashtags: vec!["x".into(), "yz".into()],
-                is_retweet: true,
-                retweeted_text: None,
-                invalid_metrics: 0,
-            },
-            raw: "{}".into(),
-            partition: 3,
-            offset: 4,
-            content_hash: -1,
-            matched_rule: None,
-        }
-    }
-
-    #[test]
-    fn encodes_the_binary_copy_format_byte_for_byte() {
-        let row = row();
-        // An unknown count is NULL; a model that still says 0 sends 0.
-        let retweets: &[u8] = match row.tweet.retweet_count {
-            None => &[255, 255, 255, 255],
-            Some(_) => &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0],
-        };
-        let mut want: Vec<u8> = Vec::new();
-        for part in [
-            &b"PGCOPY\n\xff\r\n\0"[..],
-            &[0, 0, 0, 0, 0, 0, 0, 0],                      // flags, header extension
-            &[0, 19],                                       // fields in the tuple
-            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1],          // id
-            &[255, 255, 255, 255],                          // author_id NULL
-            &[0, 0, 0, 1, b'a'],                            // username
-            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40], // created_at: 1 s after 2000-01-01
-            &[0, 0, 0, 3, b'h', 0xc3, 0xa9],                // text, UTF-8
-            retweets,
-            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2], // like_count
-            &[255, 255, 255, 255],                 // reply_count NULL
-            &[255, 255, 255, 255],                 // quote_count NULL
-            &[255, 255, 255, 255],                 // location NULL
-            &[0, 0, 0, 2, b'e', b'n'],             // lang
-            // hashtags: 31 bytes: 1 dimension, no NULLs, OID 25, 2 items from 1, "x", "yz"
-            &[0, 0, 0, 31, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 2, 0, 0, 0, 1],
-            &[0, 0, 0, 1, b'x', 0, 0, 0, 2, b'y', b'z'],
-            &[0, 0, 0, 1, 1],                                      // is_retweet
-            &[0, 0, 0, 2, b'v', b'2'],                             // format
-            &[0, 0, 0, 3, 1, b'{', b'}'],                          // raw: jsonb version 1, then the text
-            &[0, 0, 0, 4, 0, 0, 0, 3],                             // kafka_partition
-            &[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 4],                 // kafka_offset
-            &[0, 0, 0, 8, 255, 255, 255, 255, 255, 255, 255, 255], // content_hash -1
-            &[255, 255, 255, 255],                                 // matched_rule NULL
-            &[255, 255],                                           // trailer
-        ] {
-            want.extend_from_slice(part);
-        }
-        assert_eq!(encode([row].iter()).expect("encodes"), (want, 1));
-    }
-
-    #[test]
-    fn an_empty_array_has_no_dimensions() {
-        let mut row = row();
-        row.tweet.hashtags.clear();
-        let (bytes, _) = encode([row].iter()).expect("encodes");
-        let empty = [0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25, 0, 0, 0, 1, 1];
-        assert!(bytes.windows(empty.len()).any(|w| w == empty), "no empty text[] followed by is_retweet");
-    }
-
-    #[test]
-    fn dates_before_2000_are_negative() {
-        let mut row = row();
-        row.tweet.created_at = Some(Utc.with_ymd_and_hms(1999, 12, 31, 23, 59, 59).unwrap());
-        let (bytes, _) = encode([row].iter()).expect("encodes");
-        let minus_one_second = [0, 0, 0, 8, 255, 255, 255, 255, 255, 0xf0, 0xbd, 0xc0];
-        assert!(bytes.windows(12).any(|w| w == minus_one_second));
-    }
-}
+mod tests;

@@ -1,22 +1,39 @@
 //! Deletions, and the tweet count (`ingest_counts`, `stats`).
+//!
+//! Deletions serialise with upserts of any id, across every process writing to the database:
+//! a transaction that upserts takes [`DELETIONS_LOCK`] shared before it reads `deleted_tweets`,
+//! one that deletes takes it exclusive. So an upsert either commits before a deletion starts
+//! (and the deletion removes its row) or starts after the deletion committed (and sees the id in
+//! `deleted_tweets`): a deleted tweet never stays in `tweets`, whichever group commits first.
+//! Deletions are rare beside upserts, and upserts share the lock among themselves.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::report::Tally;
 
-/// Deletes the rows of tweets X deleted and remembers the ids, so no replay brings them back.
-/// Returns how many rows were deleted.
-pub async fn apply_deletes(pool: &PgPool, ids: &[i64]) -> Result<u64, sqlx::Error> {
+/// The advisory lock key (`pg_advisory_xact_lock`'s bigint form): "tweetpipe deletions".
+pub const DELETIONS_LOCK: i64 = 0x7477_6565_7470_6970;
+
+/// Takes the deletions lock for this transaction: exclusive to delete, shared to upsert.
+pub async fn lock(conn: &mut PgConnection, deleting: bool) -> Result<(), sqlx::Error> {
+    let sql =
+        if deleting { "SELECT pg_advisory_xact_lock($1)" } else { "SELECT pg_advisory_xact_lock_shared($1)" };
+    sqlx::query(sql).bind(DELETIONS_LOCK).execute(conn).await?;
+    Ok(())
+}
+
+/// Deletes the rows of tweets X deleted and remembers the ids, so no replay brings them back,
+/// within the caller's transaction (which holds the deletions lock exclusive). Returns how many
+/// rows were deleted.
+pub async fn apply_deletes(conn: &mut PgConnection, ids: &[i64]) -> Result<u64, sqlx::Error> {
     if ids.is_empty() {
         return Ok(0);
     }
-    let mut tx = pool.begin().await?;
     sqlx::query("INSERT INTO deleted_tweets (id) SELECT unnest($1::int8[]) ON CONFLICT DO NOTHING")
         .bind(ids)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    let deleted = sqlx::query("DELETE FROM tweets WHERE id = ANY($1)").bind(ids).execute(&mut *tx).await?;
-    tx.commit().await?;
+    let deleted = sqlx::query("DELETE FROM tweets WHERE id = ANY($1)").bind(ids).execute(&mut *conn).await?;
     Ok(deleted.rows_affected())
 }
 

@@ -1,9 +1,40 @@
-//! The one place that decides whether a database error is worth retrying (as Vector's
+//! The one place that decides what a database error means (as Vector's
 //! `PostgresRetryLogic::is_retriable_error` does for its sink).
 //!
-//! The rule: connection-level failures and the documented transient SQLSTATEs pause the
-//! consumer and are retried; **every other error is about the data**, and the writer isolates
-//! the record that causes it ([`crate::db::writer`]).
+//! A write that fails is either **about the data** ([`is_about_the_data`]: the SQLSTATE classes
+//! listed there, and values our encoder cannot send) — the writer isolates the record and
+//! dead-letters it — or it is **an outage**: everything else, read-only transactions after a
+//! failover (25006), missing privileges (42501), connections and operator intervention (08, 57),
+//! resources (53), serialisation and deadlocks (40), system errors (58, XX), a missing table.
+//! An outage pauses the partitions and is retried until the database accepts writes again; it is
+//! never dead-lettered and no offset moves past it. At connect time, [`config_problem`] and
+//! [`is_transient`] tell a configuration error from a server that is not there yet.
+
+/// SQLSTATE classes that say "this record cannot be stored, however often it is tried":
+/// 22 data exception (bad encoding, out-of-range values, invalid JSON for jsonb), 23 integrity
+/// constraint violation, 54 program limit exceeded (an index row or array too large, nesting
+/// too deep).
+pub const DATA_CLASSES: [&str; 3] = ["22", "23", "54"];
+
+/// Whether a failed write is about the record, not the database.
+pub fn is_about_the_data(e: &sqlx::Error) -> bool {
+    match e {
+        // A field too large for binary COPY (our encoder's refusal).
+        sqlx::Error::Encode(_) => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| DATA_CLASSES.iter().any(|c| code.starts_with(c)))
+        }
+        _ => false,
+    }
+}
+
+/// The SQLSTATE of a database error.
+pub fn sqlstate(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
+    }
+}
 
 /// Transient: the same statement may succeed later (connection trouble, serialisation failure,
 /// deadlock, shutdown, too many connections, pool timeout, statement timeout). Anything else is
@@ -65,6 +96,49 @@ pub fn is_transient_sqlstate(code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_listed_classes_are_about_the_data() {
+        use std::borrow::Cow;
+        #[derive(Debug)]
+        struct Db(&'static str);
+        impl std::fmt::Display for Db {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Db {}
+        impl sqlx::error::DatabaseError for Db {
+            fn message(&self) -> &str {
+                self.0
+            }
+            fn code(&self) -> Option<Cow<'_, str>> {
+                Some(Cow::Borrowed(self.0))
+            }
+            fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+                self
+            }
+            fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+                self
+            }
+            fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+                self
+            }
+            fn kind(&self) -> sqlx::error::ErrorKind {
+                sqlx::error::ErrorKind::Other
+            }
+        }
+        let data = |code: &'static str| is_about_the_data(&sqlx::Error::Database(Box::new(Db(code))));
+        for code in ["22021", "22P02", "22P05", "22003", "23502", "54000", "54001"] {
+            assert!(data(code), "{code} is about the data");
+        }
+        for code in [
+            "25006", "42501", "08006", "57P01", "53100", "53300", "40001", "40P01", "58030", "XX000", "42P01",
+        ] {
+            assert!(!data(code), "{code} is an outage");
+        }
+        assert!(!is_about_the_data(&sqlx::Error::PoolTimedOut));
+    }
 
     #[test]
     fn sqlstates() {

@@ -1,52 +1,16 @@
 //! PostgreSQL: connecting (patiently at start-up), migrations, and the batch upsert.
 //!
-//! - [`upsert`]: the batch upsert's inputs and outputs, and which write path runs it; its
-//!   `UNNEST` path (rows as parallel array parameters).
-//! - [`copy_upsert`]: the binary `COPY` path (rows into a per-connection staging table).
-//! - [`counts`]: the hourly event counts. [`errors`]: which errors are worth retrying.
-
-/// The newer-wins rule, shared by both write paths (a macro, so that it can be `concat!`ed into
-/// their statements): a stored tweet takes a copy only when it carries newer data — a higher
-/// metric, a known metric where the stored one is unknown (NULL), or a username or date the
-/// stored copy lacked. `GREATEST` ignores NULL, so metrics never go backwards nor back to
-/// unknown.
-macro_rules! on_conflict_newer_wins {
-    () => {
-        "
-ON CONFLICT (id) DO UPDATE SET
-    author_id       = COALESCE(EXCLUDED.author_id, t.author_id),
-    username        = COALESCE(EXCLUDED.username, t.username),
-    created_at      = COALESCE(EXCLUDED.created_at, t.created_at),
-    text            = EXCLUDED.text,
-    retweet_count   = GREATEST(t.retweet_count, EXCLUDED.retweet_count),
-    like_count      = GREATEST(t.like_count, EXCLUDED.like_count),
-    reply_count     = GREATEST(t.reply_count, EXCLUDED.reply_count),
-    quote_count     = GREATEST(t.quote_count, EXCLUDED.quote_count),
-    location        = COALESCE(EXCLUDED.location, t.location),
-    lang            = COALESCE(EXCLUDED.lang, t.lang),
-    hashtags        = EXCLUDED.hashtags,
-    is_retweet      = EXCLUDED.is_retweet,
-    format          = EXCLUDED.format,
-    raw             = EXCLUDED.raw,
-    kafka_partition = EXCLUDED.kafka_partition,
-    kafka_offset    = EXCLUDED.kafka_offset,
-    content_hash    = EXCLUDED.content_hash,
-    matched_rule    = EXCLUDED.matched_rule,
-    updated_at      = now()
-WHERE COALESCE(EXCLUDED.retweet_count, -1) > COALESCE(t.retweet_count, -1)
-   OR COALESCE(EXCLUDED.like_count, -1)    > COALESCE(t.like_count, -1)
-   OR COALESCE(EXCLUDED.reply_count, -1)   > COALESCE(t.reply_count, -1)
-   OR COALESCE(EXCLUDED.quote_count, -1)   > COALESCE(t.quote_count, -1)
-   OR (t.username IS NULL AND EXCLUDED.username IS NOT NULL)
-   OR (t.created_at IS NULL AND EXCLUDED.created_at IS NOT NULL)
-"
-    };
-}
+//! - [`row`]: what the write paths take and give; [`upsert`] picks the path.
+//! - [`copy_upsert`] (binary `COPY`, the default) and [`unnest`] (rows as parallel array
+//!   parameters): the two write paths, siblings applying the one merge rule ([`crate::merge`]).
+//! - [`writer`]: one transaction per part of a batch; isolating refused records; outages.
+//! - [`counts`]: deletions and the hourly event counts. [`errors`]: what an error means.
 
 pub mod copy_upsert;
 pub mod counts;
 pub mod errors;
-pub mod upsert;
+pub mod row;
+pub mod unnest;
 pub mod writer;
 
 use std::str::FromStr as _;
@@ -115,6 +79,31 @@ pub async fn connect(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result
             }
             Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot connect to {shown}"))),
         }
+    }
+}
+
+/// How batches are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WritePath {
+    /// One `INSERT … SELECT FROM UNNEST($1, …)` with the rows as array parameters.
+    Unnest,
+    /// Binary `COPY` of new tweets into `tweets`, of stored ones into a staging table merged with
+    /// one `INSERT … SELECT`.
+    Copy,
+}
+
+/// The path [`upsert`] takes.
+pub const WRITE_PATH: WritePath = WritePath::Copy;
+
+/// Upserts `rows` (one per id) within the caller's transaction.
+pub async fn upsert(
+    conn: &mut sqlx::PgConnection,
+    rows: &[row::Row],
+    link_content: bool,
+) -> Result<row::Outcome, sqlx::Error> {
+    match WRITE_PATH {
+        WritePath::Unnest => unnest::write(conn, rows, link_content).await,
+        WritePath::Copy => copy_upsert::write(conn, rows, link_content).await,
     }
 }
 

@@ -1,135 +1,108 @@
-//! The database writer: it owns "retry, pause, isolate the bad record" for one batch, written
-//! as one transaction (the pipeline keeps up to `--db-writers` batches in flight at once, each
-//! on its own connection). For each part of the batch (the whole of it, until a record is
-//! refused):
-//! - committed: counted, never written again;
-//! - a transient error ([`is_transient`], the one rule): the part is retried on the common
-//!   [`Backoff`], and [`Writer::stalled`] says so, for the consumer to hold its partitions
-//!   (paused, still polling, so it stays in the group) meanwhile;
-//! - any other error is about the data: the part is halved until the record is isolated; that
-//!   record is refused (dead-lettered `db_rejected` with its SQLSTATE and message), the rest is
-//!   stored;
-//! - a transient error that repeats more than `--db-retry-limit` times while the database
-//!   answers other statements is no outage: it is treated as about the data too. One record is
-//!   never retried forever.
+//! The database writer: one transaction for each part of a batch (the pipeline keeps up to
+//! `--db-writers` parts in flight, each on its own connection), holding its rows and, with the
+//! first part, the batch's deletions. What a failure means is decided in one place
+//! ([`crate::db::errors`]):
+//! - **about the data**: the transaction is done again with each record tried in a savepoint,
+//!   halving until the refused record is isolated; a row merged from several copies is then
+//!   written copy by copy, so one refused copy never costs the valid copies of its id. Refused
+//!   records are dead-lettered (`db_rejected`, with SQLSTATE and message), the rest commit
+//!   together. When every record of a part of [`UNIFORM_REFUSAL_MIN`] or more is refused with
+//!   one SQLSTATE, that is the database, not the records (a column changed type, say): an
+//!   outage.
+//! - **an outage**: nothing is committed; the part is retried on the common [`Backoff`] for as
+//!   long as it lasts, and [`Writer::stalled`] says so, for the consumer to hold its partitions
+//!   (paused, still polling, so it stays in the group). Never dead-lettered.
 //!
 //! Shutdown: the writer gives up (nothing stored, the batch is read again later) once the
 //! `give_up` token fires, which happens `--drain-timeout` after SIGTERM.
 
+use std::collections::BTreeSet;
 use std::ops::Range;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio::sync::watch;
 use tweetpipe_common::backoff::Backoff;
 use tweetpipe_common::shutdown::Shutdown;
 
-use crate::db::counts;
-use crate::db::errors::is_transient;
-use crate::db::upsert::{self, Outcome, Row};
+use crate::db::errors::{is_about_the_data, sqlstate};
+use crate::db::row::{Outcome, Row};
+use crate::db::{counts, upsert};
+
+/// Parts at least this large whose every record is refused with one SQLSTATE are an outage.
+pub const UNIFORM_REFUSAL_MIN: usize = 16;
 
 pub struct Writer {
     pub pool: PgPool,
     pub link_content: bool,
-    /// Failures of one write, with the database answering, before it is treated as data.
-    pub retry_limit: u32,
     /// Cancelled once shutdown may no longer wait for the database.
     pub give_up: Shutdown,
     /// How many writes are waiting out a database problem right now (see [`Writer::stalled`]).
     stalled: watch::Sender<usize>,
 }
 
-/// What a batch did to the database.
+/// A record the database refused, by where it was read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub partition: i32,
+    pub offset: i64,
+    pub reason: String,
+}
+
+/// What a part did to the database.
 #[derive(Debug, Default)]
 pub struct Written {
     pub outcome: Outcome,
-    /// Rows the database refused (index into the batch's rows) and why.
-    pub refused: Vec<(usize, String)>,
-    /// Set when the batch's deletions were refused, with the reason.
-    pub deletes_refused: Option<String>,
+    pub refused: Vec<Refused>,
     pub transactions: u64,
-    /// Rounds of retries after a transient error.
+    /// Rounds of retries after an outage.
     pub retries: u64,
 }
 
-/// A range of rows still to write, and what is known about its failures.
-#[derive(Debug, Clone)]
-struct Part {
-    rows: Range<usize>,
-    failures: u32,
-    /// Failed transiently too often with the database answering: isolate instead of retrying.
-    suspect: bool,
-}
-
-#[derive(Default)]
-struct PartResult {
-    outcome: Outcome,
-    refused: Vec<(usize, String)>,
-    failed: Vec<(Range<usize>, sqlx::Error)>,
-    transactions: u64,
+/// Why an attempt did not commit.
+enum Failure {
+    /// The first, plain attempt met a record the database refuses: isolate it.
+    Data,
+    Outage(sqlx::Error),
 }
 
 impl Writer {
-    pub fn new(pool: PgPool, link_content: bool, retry_limit: u32, give_up: Shutdown) -> Self {
-        Self { pool, link_content, retry_limit, give_up, stalled: watch::Sender::new(0) }
+    pub fn new(pool: PgPool, link_content: bool, give_up: Shutdown) -> Self {
+        Self { pool, link_content, give_up, stalled: watch::Sender::new(0) }
     }
 
-    /// Above zero while some write is waiting out a transient database error: the consumer
-    /// holds its partitions meanwhile ([`crate::intake::Intake::hold_while_stalled`]).
+    /// Above zero while some write is waiting out an outage: the consumer holds its partitions
+    /// meanwhile ([`crate::intake::Intake::hold_while_stalled`]).
     pub fn stalled(&self) -> watch::Receiver<usize> {
         self.stalled.subscribe()
     }
 
-    /// Writes `rows` (one per id) and applies `deletes`. `None` when shutdown gave up on the
-    /// batch: nothing more is stored, its offsets must not be.
+    /// Writes `rows` (one per id) and applies `deletes`, in one transaction. `None` when
+    /// shutdown gave up on it: nothing is stored, its offsets must not be.
     pub async fn write(&self, rows: &[Row], deletes: &[i64]) -> Option<Written> {
-        let mut written = Written::default();
-        let mut pending = vec![Part { rows: 0..rows.len(), failures: 0, suspect: false }];
-        let mut deletes_left = !deletes.is_empty();
-        let mut delete_failures = 0u32;
         let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
+        let mut isolate = false;
         let mut stalled = false;
+        let mut retries = 0;
         let result = loop {
-            let attempt = futures::future::join_all(pending.iter().map(|p| self.write_part(rows, p)));
-            let results = tokio::select! {
-                r = attempt => r,
+            let attempt = tokio::select! {
+                r = self.attempt(rows, deletes, isolate) => r,
                 () = self.give_up.cancelled() => break None,
             };
-            let mut failed = Vec::new();
-            let mut error = None;
-            for (part, r) in pending.iter().zip(results) {
-                written.outcome += r.outcome;
-                written.refused.extend(r.refused);
-                written.transactions += r.transactions;
-                for (range, e) in r.failed {
-                    failed.push(Part { rows: range, ..part.clone() });
-                    error = Some(e);
+            let e = match attempt {
+                Ok(mut written) => {
+                    written.retries = retries;
+                    break Some(written);
                 }
-            }
-            if failed.is_empty() && deletes_left {
-                match counts::apply_deletes(&self.pool, deletes).await {
-                    Ok(_) => deletes_left = false,
-                    Err(e) if !is_transient(&e) || delete_failures > self.retry_limit => {
-                        written.deletes_refused = Some(describe(&e));
-                        deletes_left = false;
-                    }
-                    Err(e) => error = Some(e),
+                Err(Failure::Data) => {
+                    isolate = true;
+                    continue;
                 }
-            }
-            let Some(e) = error else {
-                break Some(written);
+                Err(Failure::Outage(e)) => e,
             };
-            // Count a failure against the write only when the database answers: an outage is
-            // waited out however long it lasts, a write that fails on a healthy database is not.
-            if self.database_answers().await {
-                delete_failures += u32::from(deletes_left);
-                for p in &mut failed {
-                    p.failures += 1;
-                    p.suspect = p.failures > self.retry_limit;
-                }
-            }
-            pending = failed;
-            written.retries += 1;
+            // The cheap plain attempt first again: most outages end with every record fine.
+            isolate = false;
+            retries += 1;
             // Counted as it happens: an outage must show on /metrics while it lasts.
             metrics::counter!("tweetpipe_db_retries_total", "kind" => "transient").increment(1);
             let delay = backoff.next_delay();
@@ -152,46 +125,108 @@ impl Writer {
         result
     }
 
-    /// Writes one part, halving it around records the database refuses.
-    async fn write_part(&self, rows: &[Row], part: &Part) -> PartResult {
-        let mut out = PartResult::default();
-        let mut stack = vec![part.rows.clone()];
+    /// One transaction: the deletions lock, the rows (isolating refused records when asked),
+    /// the deletions, commit.
+    async fn attempt(&self, rows: &[Row], deletes: &[i64], isolate: bool) -> Result<Written, Failure> {
+        let mut tx = self.pool.begin().await.map_err(Failure::Outage)?;
+        counts::lock(&mut tx, !deletes.is_empty()).await.map_err(Failure::Outage)?;
+        let mut written = Written::default();
+        if isolate {
+            self.isolate(&mut tx, rows, &mut written).await.map_err(Failure::Outage)?;
+        } else {
+            match upsert(&mut tx, rows, self.link_content).await {
+                Ok(outcome) => written.outcome = outcome,
+                // Dropping the transaction rolls it back.
+                Err(e) if is_about_the_data(&e) => return Err(Failure::Data),
+                Err(e) => return Err(Failure::Outage(e)),
+            }
+        }
+        // Ids are all a deletion carries: any error here is the database's.
+        counts::apply_deletes(&mut tx, deletes).await.map_err(Failure::Outage)?;
+        tx.commit().await.map_err(Failure::Outage)?;
+        written.transactions = 1;
+        Ok(written)
+    }
+
+    /// Writes `rows` a savepoint at a time, halving around the records the database refuses.
+    /// `Err` is an outage.
+    async fn isolate(
+        &self,
+        tx: &mut PgConnection,
+        rows: &[Row],
+        out: &mut Written,
+    ) -> Result<(), sqlx::Error> {
+        let mut stack: Vec<Range<usize>> = vec![0..rows.len()];
+        let mut refused_rows = 0;
+        let mut codes = BTreeSet::new();
+        let mut last_refusal = None;
         while let Some(range) = stack.pop() {
             if range.is_empty() {
                 continue;
             }
-            match upsert::upsert(&self.pool, &rows[range.clone()], self.link_content).await {
-                Ok(o) => {
-                    out.outcome += o;
-                    out.transactions += 1;
+            let e = match self.in_savepoint(tx, &rows[range.clone()]).await {
+                Ok(outcome) => {
+                    out.outcome += outcome;
+                    continue;
                 }
-                Err(e) if is_transient(&e) && !part.suspect => out.failed.push((range, e)),
-                Err(e) if range.len() == 1 => {
-                    let mut reason = describe(&e);
-                    if part.suspect {
-                        reason.push_str(&format!(
-                            " (failed {} times while the database answered)",
-                            part.failures
-                        ));
+                Err(e) if !is_about_the_data(&e) => return Err(e),
+                Err(e) => e,
+            };
+            if range.len() > 1 {
+                let mid = range.start + range.len() / 2;
+                stack.push(mid..range.end);
+                stack.push(range.start..mid);
+                continue;
+            }
+            let row = &rows[range.start];
+            refused_rows += 1;
+            codes.insert(sqlstate(&e));
+            if row.copies.is_empty() {
+                out.refused.push(refuse(row, &e));
+            } else {
+                // The join of the copies was refused: each copy alone, so the valid ones land
+                // (the rule is a join: copy by copy gives the row all of them together would).
+                for copy in &row.copies {
+                    match self.in_savepoint(tx, std::slice::from_ref(copy)).await {
+                        Ok(outcome) => out.outcome += outcome,
+                        Err(e) if is_about_the_data(&e) => out.refused.push(refuse(copy, &e)),
+                        Err(e) => return Err(e),
                     }
-                    tracing::warn!(id = rows[range.start].tweet.id, partition = rows[range.start].partition, offset = rows[range.start].offset, reason = %reason, "database refused record");
-                    out.refused.push((range.start, reason));
-                }
-                Err(_) => {
-                    let mid = range.start + range.len() / 2;
-                    stack.push(mid..range.end);
-                    stack.push(range.start..mid);
                 }
             }
+            last_refusal = Some(e);
         }
-        out
+        match last_refusal {
+            Some(e)
+                if rows.len() >= UNIFORM_REFUSAL_MIN && refused_rows == rows.len() && codes.len() == 1 =>
+            {
+                tracing::warn!(rows = rows.len(), sqlstate = ?codes.first(), "every record refused alike: treating it as the database's problem");
+                Err(e)
+            }
+            _ => Ok(()),
+        }
     }
 
-    /// Whether the database answers a trivial statement right now.
-    async fn database_answers(&self) -> bool {
-        let probe = sqlx::query("SELECT 1").execute(&self.pool);
-        matches!(tokio::time::timeout(Duration::from_secs(5), probe).await, Ok(Ok(_)))
+    async fn in_savepoint(&self, tx: &mut PgConnection, rows: &[Row]) -> Result<Outcome, sqlx::Error> {
+        let mut savepoint = tx.begin().await?;
+        let outcome = upsert(&mut savepoint, rows, self.link_content).await;
+        match outcome {
+            Ok(o) => {
+                savepoint.commit().await?;
+                Ok(o)
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                Err(e)
+            }
+        }
     }
+}
+
+fn refuse(row: &Row, e: &sqlx::Error) -> Refused {
+    let reason = describe(e);
+    tracing::warn!(id = row.tweet.id, partition = row.partition, offset = row.offset, reason = %reason, "database refused record");
+    Refused { partition: row.partition, offset: row.offset, reason }
 }
 
 /// The reason a dead letter carries: the SQLSTATE and PostgreSQL's message.
