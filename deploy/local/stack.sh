@@ -233,6 +233,8 @@ host    all all ::1/128        scram-sha-256" \
     "-c max_connections=300 -c shared_buffers=256MB -c track_commit_timestamp=on"
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'tweetpipe'" | grep -q 1 \
     || psql_admin -c "CREATE ROLE tweetpipe LOGIN CREATEDB PASSWORD 'tweetpipe'" >/dev/null
+  # The tests make roles of their own (a DML-only role, privileges revoked mid-run).
+  psql_admin -c "ALTER ROLE tweetpipe CREATEROLE" >/dev/null
   psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = 'tweetpipe'" | grep -q 1 \
     || psql_admin -c "CREATE DATABASE tweetpipe OWNER tweetpipe" >/dev/null
   log "postgres ready"

@@ -5,6 +5,7 @@ mod consumer_state;
 mod corpus;
 mod dead_letters;
 mod observe;
+mod outages;
 mod pipeline;
 mod poison;
 mod producer_shutdown;

@@ -104,41 +104,6 @@ async fn records_postgres_refuses_for_program_limits_are_isolated_not_retried_fo
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_transient_error_that_never_clears_for_one_record_is_bounded() {
-    let ctx = TestContext::new("forever").await.expect("context");
-    create_topic(&ctx.topic, 1, &[]).await.expect("topic");
-    migrated(&ctx).await;
-    // The database answers everything else, but refuses this one record as a serialisation
-    // failure (40001, transient by the rule) every time.
-    for stmt in [
-        "CREATE FUNCTION always_conflicts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-           IF NEW.text = 'always conflicts' THEN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END IF;
-           RETURN NEW; END $$",
-        "CREATE TRIGGER always_conflicts BEFORE INSERT ON tweets FOR EACH ROW EXECUTE FUNCTION always_conflicts()",
-    ] {
-        sqlx::query(stmt).execute(&ctx.pool).await.expect("trigger");
-    }
-    produce_records(
-        &ctx.topic,
-        &[
-            tweet(1800000000000000011, "fine"),
-            tweet(1800000000000000012, "always conflicts"),
-            tweet(1800000000000000013, "fine too"),
-        ],
-    )
-    .await
-    .expect("produce");
-    let s = consumer_summary(&run(ctx.consumer().args(["--exit-at-end", "--db-retry-limit", "2"]), LIMIT));
-    assert_eq!(stored_ids(&ctx).await, [1800000000000000011, 1800000000000000013]);
-    let dead = consumer_dead_letters(&ctx);
-    assert_eq!(dead.len(), 1);
-    assert!(dead[0].headers["tweetpipe.errors.message"].starts_with("SQLSTATE 40001"));
-    assert!(s.count("db_retries") >= 3, "retried up to the limit first: {}", s.0);
-    assert_committed_to_the_end(&ctx);
-    ctx.cleanup().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn dead_letters_are_cut_to_fit_and_spoofed_headers_renamed() {
     let ctx = TestContext::new("dlq_fit").await.expect("context");
     create_topic(&ctx.topic, 1, &[]).await.expect("topic");
