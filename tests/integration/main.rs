@@ -4,6 +4,8 @@ mod check;
 mod consumer_state;
 mod corpus;
 mod dead_letters;
+mod delete_race;
+mod merge_rule;
 mod observe;
 mod outages;
 mod pipeline;

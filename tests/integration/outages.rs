@@ -8,15 +8,17 @@ use std::time::Duration;
 
 use tweetpipe_tests::faults::{sigterm, Logged};
 use tweetpipe_tests::{
-    consumer_summary, create_topic, http_get, produce_records, read_topic, wait_output, wait_until, RawRecord,
-    TestContext,
+    consumer_summary, create_topic, http_get, produce_records, read_topic, wait_output, wait_until,
+    RawRecord, TestContext,
 };
 
 const LIMIT: Duration = Duration::from_secs(120);
 
 fn tweets(first: u64, n: u64) -> Vec<RawRecord> {
     (first..first + n)
-        .map(|id| RawRecord::keyed(&id.to_string(), format!(r#"{{"data":{{"id":"{id}","text":"tweet {id}"}}}}"#)))
+        .map(|id| {
+            RawRecord::keyed(&id.to_string(), format!(r#"{{"data":{{"id":"{id}","text":"tweet {id}"}}}}"#))
+        })
         .collect()
 }
 
@@ -62,13 +64,16 @@ async fn stops_with_everything_stored(ctx: &TestContext, consumer: Logged, n: u6
 }
 
 async fn paused(addr: &str) {
-    wait_until(LIMIT, "tweetpipe_consumer_paused at 1", || async { metric(addr, "tweetpipe_consumer_paused") == 1.0 })
-        .await;
+    wait_until(LIMIT, "tweetpipe_consumer_paused at 1", || async {
+        metric(addr, "tweetpipe_consumer_paused") == 1.0
+    })
+    .await;
 }
 
 /// Runs `sql` on the stack's own database (this test's may be read-only meanwhile).
 async fn admin(sql: &str) {
-    let admin = sqlx::PgPool::connect(&tweetpipe_tests::fixture::endpoints().database_url).await.expect("admin");
+    let admin =
+        sqlx::PgPool::connect(&tweetpipe_tests::fixture::endpoints().database_url).await.expect("admin");
     sqlx::query(sql).execute(&admin).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     admin.close().await;
 }
@@ -128,7 +133,10 @@ async fn a_role_that_loses_its_privileges_pauses_the_consumer_and_loses_nothing(
     produce_records(&ctx.topic, &tweets(1_800_000_000_000_000_200, 20)).await.expect("produce");
     paused(&addr).await;
     assert_eq!(ctx.row_count().await, 0);
-    sqlx::query(&format!("GRANT INSERT, UPDATE ON tweets TO \"{role}\"")).execute(&ctx.pool).await.expect("grant");
+    sqlx::query(&format!("GRANT INSERT, UPDATE ON tweets TO \"{role}\""))
+        .execute(&ctx.pool)
+        .await
+        .expect("grant");
     stops_with_everything_stored(&ctx, consumer, 20).await;
     // Its grants go with the database.
     ctx.cleanup().await;
