@@ -77,6 +77,11 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
         Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_) | Command::Check(_)) => None,
         None => Some(&cli.produce.kafka),
     };
+    if cli.command.is_none() {
+        if let Err(e) = tweetpipe_common::kafka_guards::check_topic(&cli.produce.topic) {
+            return exit::report(&e);
+        }
+    }
     if let Some(kafka) = kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}

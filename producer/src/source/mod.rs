@@ -4,10 +4,11 @@
 //! # Layout
 //! - this module: which sources ([`SourceSpec`]), their settings, reading them in order.
 //! - [`lines`]: JSON lines from a file or stdin; [`join`]: documents over many lines, in
-//!   linear time.
+//!   linear time; `interruptible`: stdin, ended by shutdown even while a read blocks.
 //! - [`synthetic`]: the seeded generator (`--source synthetic`, `generate`).
 //! - [`x`]: the X API v2 sources (filtered stream, recent search).
 
+mod interruptible;
 mod join;
 pub mod lines;
 pub mod synthetic;
@@ -164,7 +165,10 @@ async fn read_stdin(
 ) -> anyhow::Result<ReadStats> {
     let (tx, shutdown, max) = (tx.clone(), shutdown.clone(), settings.max_line_bytes);
     tokio::task::spawn_blocking(move || {
-        let stdin = std::io::stdin();
+        // Left open by whatever feeds it, stdin could block the reader past shutdown, and the
+        // summary would lose its counts.
+        let stdin = interruptible::Interruptible::new(std::io::stdin(), shutdown.clone())
+            .context("starting the stdin reader")?;
         let bar = indicatif::ProgressBar::hidden();
         lines::read(stdin, origin, max, &tx, &shutdown, &bar).context("reading stdin")
     })
