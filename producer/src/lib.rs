@@ -153,8 +153,9 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
     let (tx, rx) = tokio::sync::mpsc::channel(settings.channel_capacity);
     let mut reader = source::spawn_all(settings.sources, tx, shutdown.clone());
     let mut summary = sink.drain(rx, &shutdown).await?;
-    // After a shutdown the readers stop at their next line; one blocked on input that stays
-    // open (stdin, a FIFO) cannot be interrupted and is left behind, its counts unknown.
+    // After a shutdown the readers stop at their next line, and one waiting on input that stays
+    // open (stdin, a FIFO) within a few milliseconds (`source::interruptible`); a reader still
+    // not done is left behind, its counts unknown.
     let read = if shutdown.is_cancelled() {
         match tokio::time::timeout(Duration::from_millis(200), &mut reader).await {
             Ok(read) => Some(read),
