@@ -22,7 +22,7 @@ pub fn ok(step: &str, detail: impl Display) {
 
 /// Prints a step that failed and hands its error on.
 pub fn failed(step: &str, e: anyhow::Error) -> anyhow::Error {
-    println!("FAIL  {step}: {e:#}");
+    println!("FAIL  {step}: {}", crate::redact::scrub(&format!("{e:#}")));
     e
 }
 
@@ -53,6 +53,9 @@ pub struct TopicCheck<'a> {
 
 /// The Kafka steps, blocking (call from `spawn_blocking`).
 pub fn kafka(kafka: &KafkaArgs, topic: &TopicCheck<'_>, deadline: Deadline) -> anyhow::Result<()> {
+    // What no broker could make work, before asking one.
+    crate::kafka_guards::check_settings(kafka).map_err(|e| failed("kafka settings", e))?;
+    crate::kafka_guards::check_topic(topic.topic).map_err(|e| failed("kafka topic", e))?;
     // The start-up check, bounded by the check's deadline: it tells a wrong password or CA
     // (78) from brokers that do not answer (69).
     let probe = kafka.for_producer().client_config(&[]);

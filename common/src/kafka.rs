@@ -223,6 +223,12 @@ impl KafkaArgs {
         for (k, v) in &self.properties {
             config.set(k, v);
         }
+        // librdkafka echoes values in its log and error lines: mask the secret ones there.
+        for (k, v) in config.config_map() {
+            if is_secret_property(k) {
+                crate::redact::remember(v);
+            }
+        }
         config
     }
 }

@@ -127,10 +127,12 @@ impl ProducerContext<NoCustomPartitioner> for Probe {
     fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
 }
 
-/// Checks that the brokers in `kafka` can be reached and accept its credentials: `Ok(true)`
+/// Checks that `kafka` holds no setting [`crate::kafka_guards`] refuses, and that its brokers
+/// can be reached and accept its credentials: `Ok(true)`
 /// once a metadata request succeeds, `Ok(false)` when `shutdown` came first, a classified
 /// error otherwise (see the module docs).
 pub async fn check(kafka: &KafkaArgs, shutdown: &Shutdown) -> anyhow::Result<bool> {
+    crate::kafka_guards::check_settings(kafka)?;
     let config = kafka.for_producer().client_config(&[]);
     tracing::info!("checking Kafka: brokers reachable, credentials and certificates accepted");
     let stop = Arc::new(AtomicBool::new(false));

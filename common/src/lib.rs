@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
 //!   [`kafka_preflight`]: the start-up check that tells a wrong password or CA from an outage.
+//!   [`kafka_guards`]: settings and topic names refused as configuration errors.
 //! - [`duration`]: duration flags (`20s`, `200ms`; bare numbers in the old unit).
 //! - [`check`]: the shared part of `check` (a line per step; the Kafka steps).
 //! - [`exit`]: exit codes (78 configuration, 69 unavailable) and the error class behind them.
@@ -20,6 +21,7 @@ pub mod dead_letter;
 pub mod duration;
 pub mod exit;
 pub mod kafka;
+pub mod kafka_guards;
 pub mod kafka_preflight;
 pub mod metrics_catalog;
 pub mod observe;

@@ -1,9 +1,53 @@
 //! Keeping secrets out of logs, errors and `--help`.
+//!
+//! Two layers. What tweetpipe prints itself never holds a secret (Debug masks them, errors name
+//! settings, not values). But librdkafka echoes property values in its own log and error lines
+//! (`Invalid value "…" for configuration property …`), and its errors reach ours: so every
+//! secret value handed to a Kafka client is [`remember`]ed, and [`scrub`] masks those values
+//! in every log line ([`crate::telemetry`]) and every `check` line.
 
-/// Whether a librdkafka property carries a secret, and so must never be printed.
+use std::borrow::Cow;
+use std::sync::RwLock;
+
+/// What a remembered secret is replaced with.
+pub const MASK: &str = "***";
+
+/// Whether a librdkafka property carries a secret (its name holds `password`, `secret`,
+/// `token` or `key`), and so its value must never be printed.
 pub fn is_secret_property(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    k.contains("password") || k.contains("secret") || k.ends_with(".key.pem") || k.contains("token")
+    ["password", "secret", "token", "key"].iter().any(|word| k.contains(word))
+}
+
+/// Secret values seen in this process, longest first (so that one holding another is masked
+/// whole), each also as it appears inside a JSON string.
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remembers a secret value, so that [`scrub`] masks it wherever it shows up.
+pub fn remember(secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    let escaped = secret.replace('\\', "\\\\").replace('"', "\\\"");
+    let mut secrets = SECRETS.write().unwrap_or_else(|p| p.into_inner());
+    for form in [secret.to_owned(), escaped] {
+        if !secrets.contains(&form) {
+            secrets.push(form);
+        }
+    }
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// `text` with every remembered secret replaced by [`MASK`].
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let secrets = SECRETS.read().unwrap_or_else(|p| p.into_inner());
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = Cow::Owned(out.replace(secret.as_str(), MASK));
+        }
+    }
+    out
 }
 
 /// A database URL with its passwords (userinfo, and `password=` or `sslpassword=` parameters)
@@ -71,5 +115,15 @@ mod tests {
         assert!(is_secret_property("ssl.key.password"));
         assert!(is_secret_property("sasl.oauthbearer.client.secret"));
         assert!(!is_secret_property("security.protocol"));
+        assert!(is_secret_property("ssl.key.pem") && is_secret_property("sasl.oauthbearer.token.endpoint.url"));
+    }
+
+    #[test]
+    fn remembered_secrets_are_masked_in_any_line() {
+        remember("hun\"ter2");
+        remember("zq9");
+        let line = r#"Invalid value "hun"ter2" for sasl.password; {"msg":"hun\"ter2"} zq9"#;
+        assert_eq!(scrub(line), r#"Invalid value "***" for sasl.password; {"msg":"***"} ***"#);
+        assert!(matches!(scrub("nothing here"), Cow::Borrowed(_)));
     }
 }

@@ -1,7 +1,25 @@
 //! Logging: `tracing` to stderr, human-readable or JSON lines. Summaries go to stdout, so a
-//! pipeline can keep them apart from the log.
+//! pipeline can keep them apart from the log. Every line passes [`crate::redact::scrub`] on
+//! its way out: librdkafka's lines and errors may echo secret property values.
+
+use std::io::Write;
 
 use tracing_subscriber::{fmt, EnvFilter};
+
+/// stderr, with remembered secrets masked. The formatter writes each event in one call.
+struct Scrubbed;
+
+impl Write for Scrubbed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().lock().write_all(crate::redact::scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -21,7 +39,7 @@ pub fn init(format: LogFormat) {
     use std::io::IsTerminal as _;
     // Colours only for a person at a terminal; files and log collectors get plain text.
     let builder =
-        fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+        fmt().with_env_filter(filter).with_writer(|| Scrubbed).with_ansi(std::io::stderr().is_terminal());
     // A second init (tests that run a binary's `main` logic twice) is not an error worth dying for.
     let _ = match format {
         LogFormat::Text => builder.with_target(false).try_init(),

@@ -109,6 +109,11 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
         // `check` runs the same probe, bounded by its own timeout.
         Command::Check(_) | Command::Migrate(_) | Command::Stats(_) => None,
     };
+    if let Command::Run(args) = &cli.command {
+        if let Err(e) = tweetpipe_common::kafka_guards::check_topic(&args.topic) {
+            return exit::report(&e);
+        }
+    }
     if let Some(kafka) = kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}

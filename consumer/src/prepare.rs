@@ -10,7 +10,7 @@ use rdkafka::message::{Message as _, OwnedMessage};
 use tweetpipe_common::dead_letter::Class;
 use tweetpipe_model::content::fingerprint;
 use tweetpipe_model::filter::{FilterMode, Filters};
-use tweetpipe_model::id::parse_id_str;
+use tweetpipe_model::id::parse_key;
 use tweetpipe_model::pseudonym::Pseudonymizer;
 use tweetpipe_model::tweet;
 
@@ -70,7 +70,7 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
     let mut out = Prepared::default();
     for (index, msg) in messages.iter().enumerate() {
         let Some(payload) = msg.payload() else {
-            match msg.key().and_then(|k| std::str::from_utf8(k).ok()).map(parse_id_str) {
+            match msg.key().and_then(|k| std::str::from_utf8(k).ok()).map(parse_key) {
                 Some(Ok(id)) => {
                     out.deletes.push(id);
                     out.delete_index.push(index);
@@ -94,7 +94,7 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
             }
         };
         let key = msg.key().and_then(|k| std::str::from_utf8(k).ok());
-        if key.map(parse_id_str) != Some(Ok(parsed.id)) {
+        if key.map(parse_key) != Some(Ok(parsed.id)) {
             // Keys decide partitions and compaction: a key that is not the tweet's id would put
             // it where its other copies and its deletion are not.
             let shown: String = key.map_or_else(

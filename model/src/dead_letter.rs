@@ -10,6 +10,8 @@ pub enum Class {
     MissingId,
     InvalidId,
     UnknownShape,
+    /// A document that is two shapes at once (a v2 `data` and a v1.1 `statuses` list).
+    AmbiguousShape,
     MissingText,
     EncodeFailed,
     Oversized,
@@ -30,6 +32,7 @@ impl Class {
             Class::MissingId => "missing_id",
             Class::InvalidId => "invalid_id",
             Class::UnknownShape => "unknown_shape",
+            Class::AmbiguousShape => "ambiguous_shape",
             Class::MissingText => "missing_text",
             Class::EncodeFailed => "encode_failed",
             Class::Oversized => "oversized",

@@ -37,6 +37,16 @@ pub fn parse_id_str(s: &str) -> Result<i64, IdError> {
     }
 }
 
+/// Reads a message key: only the canonical form of an id (its decimal digits, no leading zero,
+/// sign or space) names it. Keys decide partitions and compaction, which compare bytes: a
+/// `0000301` would be another key than the `301` of the same tweet's copies and tombstones.
+pub fn parse_key(s: &str) -> Result<i64, IdError> {
+    match s.as_bytes().first() {
+        Some(b'1'..=b'9') => parse_id_str(s),
+        _ => Err(IdError::Invalid(truncate(s))),
+    }
+}
+
 /// Reads a v1.1 status id: `id_str` first (exact by construction), then `id`.
 pub fn v1_id(status: &serde_json::Map<String, Value>) -> Result<i64, IdError> {
     match (status.get("id_str"), status.get("id")) {
@@ -78,6 +88,16 @@ mod tests {
         assert_eq!(v1_id(obj), Ok(9_007_199_254_740_993));
         let only_number: Value = serde_json::from_str(r#"{"id": 1578516068309794817}"#).expect("json");
         assert_eq!(v1_id(only_number.as_object().expect("object")), Ok(1_578_516_068_309_794_817));
+    }
+
+    #[test]
+    fn keys_are_canonical_ids_only() {
+        assert_eq!(parse_key("301"), Ok(301));
+        assert_eq!(parse_key("9223372036854775807"), Ok(i64::MAX));
+        for bad in ["0000301", "0301", "0", "", "+301", " 301", "301 ", "-301", "3O1", "9223372036854775808"] {
+            assert!(parse_key(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(parse_id_str("0301"), Ok(301), "ids in documents stay lenient");
     }
 
     #[test]

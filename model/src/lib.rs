@@ -2,7 +2,9 @@
 //! line; both binaries build on it, and so can any test or tool.
 //!
 //! # Layout
-//! - [`id`]: tweet ids, read as exact 64-bit integers (never through a float).
+//! - [`id`]: tweet ids, read as exact 64-bit integers (never through a float); message keys.
+//! - [`json_limits`]: what a stored document must fit besides JSON (f64, PostgreSQL's numeric,
+//!   whole characters), checked on the raw text by every path.
 //! - [`envelope`]: the producer's side: any input document (v1.1 statuses, v2 pages, v2
 //!   stream lines) into one Kafka message per tweet, control notices, deletions, or rejects.
 //! - [`record`]: the stored form of a tweet ([`record::Tweet`]) and the field rules the parsers
@@ -19,6 +21,7 @@ pub mod dead_letter;
 pub mod envelope;
 pub mod filter;
 pub mod id;
+pub mod json_limits;
 pub mod object;
 pub mod pseudonym;
 pub mod record;

@@ -56,6 +56,8 @@ pub enum ParseError {
     UnknownShape(&'static str),
     #[error("tweet has no text")]
     MissingText,
+    #[error("both a v2 \"data\" and a v1.1 \"statuses\" list: which one holds the tweet?")]
+    AmbiguousShape,
 }
 
 impl ParseError {
@@ -67,6 +69,7 @@ impl ParseError {
             ParseError::Id(IdError::Invalid(_)) => Class::InvalidId,
             ParseError::UnknownShape(_) => Class::UnknownShape,
             ParseError::MissingText => Class::MissingText,
+            ParseError::AmbiguousShape => Class::AmbiguousShape,
         }
     }
 }

@@ -11,7 +11,8 @@ use crate::record::{count_value, hashtags, parse_rfc3339, Counts};
 pub use crate::record::{ParseError, Tweet};
 use crate::Format;
 
-/// Parses a message value (v2 stream line or v1.1 status) into a record.
+/// Parses a message value (v2 stream line or v1.1 status) into a record. A message PostgreSQL
+/// could not store whole (see [`crate::json_limits`]), in fields read or not, is invalid JSON.
 pub fn parse(bytes: &[u8]) -> Result<Tweet, ParseError> {
     match crate::v2_line::parse(bytes) {
         Some(tweet) => Ok(tweet),
@@ -22,9 +23,13 @@ pub fn parse(bytes: &[u8]) -> Result<Tweet, ParseError> {
 /// Any input, through a `Value` of the whole message: the reference [`crate::v2_line`] agrees with.
 pub fn parse_general(bytes: &[u8]) -> Result<Tweet, ParseError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
+    crate::json_limits::check(bytes).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
     let Value::Object(root) = value else {
         return Err(ParseError::UnknownShape("not a JSON object"));
     };
+    if root.get("statuses").is_some_and(Value::is_array) && root.contains_key("data") {
+        return Err(ParseError::AmbiguousShape);
+    }
     match root.get("data") {
         Some(Value::Object(data)) => parse_v2(data, root.get("includes").and_then(Value::as_object)),
         Some(_) => Err(ParseError::UnknownShape("\"data\" is not a single tweet")),

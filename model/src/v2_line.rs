@@ -4,7 +4,8 @@
 //! annotation) and then reads a dozen fields out of it. Here serde reads only those fields,
 //! borrowing strings from the message where they have no escapes and skipping the rest without
 //! allocating. Anything this path does not read exactly as the general one would (a number
-//! where a string was expected, a duplicate key, invalid UTF-8 anywhere) makes it give up, and
+//! where a string was expected, a duplicate key, invalid UTF-8 anywhere, a number or escape
+//! PostgreSQL cannot store, a `statuses` list beside the tweet) makes it give up, and
 //! the general parser decides; so both always agree, which the tests below check.
 
 use std::borrow::Cow;
@@ -22,6 +23,8 @@ struct Line<'a> {
     data: Object<Data<'a>>,
     #[serde(borrow)]
     includes: Option<Object<Includes<'a>>>,
+    /// A v1.1 list beside the tweet: ambiguous, for the general parser to refuse.
+    statuses: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -126,7 +129,13 @@ pub fn parse(bytes: &[u8]) -> Option<Tweet> {
     // serde_json does not check the UTF-8 of strings it skips; the general parser does.
     let json = std::str::from_utf8(bytes).ok()?;
     let line: Object<Line<'_>> = serde_json::from_str(json).ok()?;
+    // Nor the numbers and escapes it skips: what PostgreSQL cannot store is the general
+    // parser's to refuse.
+    crate::json_limits::check(bytes).ok()?;
     let Object(line) = line;
+    if line.statuses.is_some() {
+        return None;
+    }
     let Object(data) = line.data;
     let id = parse_id_str(data.id).ok()?;
     let text = full_text(&data.note_tweet, &data.text)?.to_owned();
@@ -212,6 +221,12 @@ mod tests {
         r#"{"data":["22","an array, not a tweet"]}"#,
         r#"{"data":{"id":"23","text":"x","public_metrics":[4,5,6,7]}}"#,
         r#"{"data":{"id":"24","text":"x","author_id":"3"},"includes":{"users":[["3","name","place"]]}}"#,
+        r#"{"data":{"id":"25","text":"x"},"statuses":[]}"#,
+        r#"{"data":{"id":"26","text":"x"},"statuses":null}"#,
+        r#"{"data":{"id":"27","text":"x","junk":1e-20000}}"#,
+        r#"{"data":{"id":"28","text":"x"},"y":[1e400]}"#,
+        r#"{"data":{"id":"29","text":"x"},"x":"\ud800"}"#,
+        r#"{"data":{"id":"30","text":"x"},"m":{"\udc00":1}}"#,
     ];
 
     #[test]
@@ -226,6 +241,16 @@ mod tests {
         }
         assert!(taken >= 5, "the fast path read only {taken} lines");
         assert!(parse(LINES[0].as_bytes()).is_some());
+    }
+
+    #[test]
+    fn what_postgresql_cannot_hold_is_invalid_json_in_any_field() {
+        let class = |line: &str| crate::tweet::parse(line.as_bytes()).map_err(|e| e.class().as_str());
+        for line in &LINES[LINES.len() - 4..] {
+            assert_eq!(class(line), Err("invalid_json"), "{line}");
+        }
+        assert_eq!(class(LINES[LINES.len() - 6]), Err("ambiguous_shape"));
+        assert!(class(LINES[LINES.len() - 5]).is_ok(), "a null statuses is no list");
     }
 
     #[test]

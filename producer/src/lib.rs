@@ -77,6 +77,11 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
         Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_) | Command::Check(_)) => None,
         None => Some(&cli.produce.kafka),
     };
+    if cli.command.is_none() {
+        if let Err(e) = tweetpipe_common::kafka_guards::check_topic(&cli.produce.topic) {
+            return exit::report(&e);
+        }
+    }
     if let Some(kafka) = kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}
@@ -148,8 +153,9 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
     let (tx, rx) = tokio::sync::mpsc::channel(settings.channel_capacity);
     let mut reader = source::spawn_all(settings.sources, tx, shutdown.clone());
     let mut summary = sink.drain(rx, &shutdown).await?;
-    // After a shutdown the readers stop at their next line; one blocked on input that stays
-    // open (stdin, a FIFO) cannot be interrupted and is left behind, its counts unknown.
+    // After a shutdown the readers stop at their next line, and one waiting on input that stays
+    // open (stdin, a FIFO) within a few milliseconds (`source::interruptible`); a reader still
+    // not done is left behind, its counts unknown.
     let read = if shutdown.is_cancelled() {
         match tokio::time::timeout(Duration::from_millis(200), &mut reader).await {
             Ok(read) => Some(read),

@@ -2,6 +2,7 @@
 
 mod check;
 mod consumer_state;
+mod contract_inputs;
 mod corpus;
 mod dead_letters;
 mod delete_race;

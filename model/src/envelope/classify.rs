@@ -12,7 +12,15 @@ use crate::id::{v1_id, v2_id, IdError};
 use crate::Format;
 
 /// Classifies a parsed document. `raw`, when given, is the exact text of `value`.
+///
+/// A document serde_json reads but PostgreSQL could not store (a number out of `numeric`'s
+/// range, see [`crate::json_limits`]) is refused whole, as serde_json refuses one out of an
+/// `f64`'s range: its text may be produced as it came. Without `raw`, what is produced is
+/// serde_json's own encoding of `value`, which always fits.
 pub fn classify_value(value: Value, raw: Option<&[u8]>) -> Vec<Item> {
+    if let Some(Err(e)) = raw.map(crate::json_limits::check) {
+        return vec![Item::Reject(Reject::new(Class::InvalidJson, format!("not valid JSON: {e}")))];
+    }
     match value {
         Value::Array(items) => {
             if items.is_empty() {
@@ -21,6 +29,13 @@ pub fn classify_value(value: Value, raw: Option<&[u8]>) -> Vec<Item> {
             items.into_iter().map(|v| classify_single(v, None)).collect()
         }
         Value::Object(mut obj) => {
+            // Which would be produced, the page or the tweet? Neither is dropped unnoticed.
+            if obj.get("statuses").is_some_and(Value::is_array) && obj.contains_key("data") {
+                return vec![Item::Reject(Reject::new(
+                    Class::AmbiguousShape,
+                    "both a v2 \"data\" and a v1.1 \"statuses\" list: which one holds the tweets?",
+                ))];
+            }
             match obj.remove("statuses") {
                 Some(Value::Array(statuses)) if statuses.is_empty() => {
                     return vec![Item::Control("empty_page")]

@@ -3,8 +3,8 @@
 //!
 //! It is the producer's hottest loop (serde_json with ignored fields took a quarter of its CPU),
 //! so it is hand-written. It may only be stricter than the general path, never looser: every
-//! doubt (an escaped key, a lone surrogate, deep nesting, `statuses`) answers `None`, and the
-//! general path decides. The tests hold it to a serde_json reading of the same shape.
+//! doubt (an escaped key, a lone surrogate, a number out of range, deep nesting, `statuses`)
+//! answers `None`, and the general path decides. The tests hold it to a serde_json reading of the same shape.
 
 use bytes::Bytes;
 
@@ -158,8 +158,10 @@ fn digits(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-fn number(b: &[u8], mut i: usize) -> Option<usize> {
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, within what an `f64` and
+/// PostgreSQL's `numeric` hold ([`crate::json_limits`]).
+fn number(b: &[u8], start: usize) -> Option<usize> {
+    let mut i = start;
     if b.get(i) == Some(&b'-') {
         i += 1;
     }
@@ -182,7 +184,7 @@ fn number(b: &[u8], mut i: usize) -> Option<usize> {
         (end > i).then_some(())?;
         i = end;
     }
-    Some(i)
+    crate::json_limits::number_fits(b.get(start..i)?).then_some(i)
 }
 
 /// A string at `i`: where it ends (after the closing quote), and whether it has escapes.

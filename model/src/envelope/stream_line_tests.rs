@@ -5,8 +5,16 @@ use super::stream_line::stream_line_id;
 use crate::object::Object;
 use proptest::prelude::*;
 
-/// The shape, as serde_json reads it (the fast path before it was hand-written).
+/// The shape, as serde_json reads it (the fast path before it was hand-written), of a document
+/// the general path takes: serde_json reads all of it (numbers within an `f64`, no lone
+/// surrogate, in skipped fields too) and PostgreSQL can store it.
 fn oracle(raw: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<serde_json::Value>(raw).ok()?;
+    crate::json_limits::check(raw).ok()?;
+    shape(raw)
+}
+
+fn shape(raw: &[u8]) -> Option<i64> {
     #[derive(serde::Deserialize)]
     struct Line<'a> {
         #[serde(borrow)]
@@ -57,7 +65,11 @@ impl Json {
                         out.push(',');
                     }
                     out.push_str(gap);
-                    out.push_str(&quoted(key));
+                    if key == LONE_KEY {
+                        out.push_str(r#""\udc00""#);
+                    } else {
+                        out.push_str(&quoted(key));
+                    }
                     out.push(':');
                     out.push_str(gap);
                     value.write(out, gap);
@@ -74,14 +86,17 @@ fn quoted(s: &str) -> String {
 
 fn literal() -> impl Strategy<Value = Json> {
     prop_oneof![
-        any::<String>().prop_map(|s| quoted(&s)),
-        "[a-z #@\"\\\\\n\u{e9}\u{1F600}]{0,12}".prop_map(|s| quoted(&s)),
-        any::<i64>().prop_map(|n| n.to_string()),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
-        Just("-0.5E+3".to_owned()),
-        Just("true".to_owned()),
-        Just("false".to_owned()),
-        Just("null".to_owned()),
+        3 => any::<String>().prop_map(|s| quoted(&s)),
+        3 => "[a-z #@\"\\\\\n\u{e9}\u{1F600}]{0,12}".prop_map(|s| quoted(&s)),
+        3 => any::<i64>().prop_map(|n| n.to_string()),
+        3 => any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
+        3 => prop::sample::select(&["-0.5E+3", "true", "false", "null"][..]).prop_map(str::to_owned),
+        // What an f64 or PostgreSQL cannot hold, and strings that are no characters: refused
+        // by the general path wherever they are.
+        1 => prop::sample::select(&["1e400", "-1e309", "1e-20000", "0.0e-16383", "1e1000000"][..])
+            .prop_map(str::to_owned),
+        1 => prop::sample::select(&[r#""\ud800""#, r#""x\udc00""#, r#""\ud83c\u0041""#][..])
+            .prop_map(str::to_owned),
     ]
     .prop_map(Json::Lit)
 }
@@ -91,10 +106,18 @@ fn value() -> impl Strategy<Value = Json> {
     literal().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Json::Array),
-            prop::collection::vec((any::<String>(), inner), 0..6).prop_map(Json::Object),
+            prop::collection::vec((any_key(), inner), 0..6).prop_map(Json::Object),
         ]
     })
 }
+
+/// Any key, now and then one with a lone surrogate (written raw, unquoted by `quoted`).
+fn any_key() -> impl Strategy<Value = String> {
+    prop_oneof![20 => any::<String>(), 1 => Just(LONE_KEY.to_owned())]
+}
+
+/// Stands for the key `"\udc00"`, which no Rust string holds: [`Json::write`] writes it raw.
+const LONE_KEY: &str = "\u{fffe}lone";
 
 /// A key of the top two levels: the fields the scan looks for, or plain unknown ones.
 fn key(names: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -166,6 +189,25 @@ proptest! {
     }
 
     #[test]
+    fn numbers_fit_as_serde_json_and_postgresql_read_them(
+        int in "-?(0|[1-9][0-9]{0,3}|[1-9][0-9]{300,320})",
+        frac in prop::option::of("[0-9]{1,4}|0{16378,16384}"),
+        exp in prop::option::of((prop::sample::select(&["e", "E"][..]), prop::sample::select(&["", "+", "-"][..]),
+            "[0-9]{1,6}|0*1073741823|1073741824|[1-9][0-9]{10,20}")),
+    ) {
+        let lit = format!("{int}{}{}", frac.as_ref().map(|f| format!(".{f}")).unwrap_or_default(),
+            exp.as_ref().map(|(e, sign, digits)| format!("{e}{sign}{digits}")).unwrap_or_default());
+        let exponent: i128 = exp.as_ref().map_or(0, |(_, sign, digits)| {
+            let magnitude = digits.trim_start_matches('0').parse::<i128>().unwrap_or(if digits.trim_start_matches('0').is_empty() { 0 } else { i128::MAX / 4 });
+            if *sign == "-" { -magnitude } else { magnitude }
+        });
+        let scale = frac.as_ref().map_or(0, |f| f.len() as i128) - exponent;
+        let postgresql = scale <= 16_383 && exponent.abs() <= 1_073_741_823;
+        let f64 = serde_json::from_str::<serde_json::Value>(&lit).is_ok();
+        prop_assert_eq!(crate::json_limits::number_fits(lit.as_bytes()), f64 && postgresql, "{}", lit);
+    }
+
+    #[test]
     fn damaged_lines_are_never_taken_where_the_oracle_refuses(
         line in line(),
         edits in prop::collection::vec((any::<prop::sample::Index>(), 0..3u8, prop::sample::select(
@@ -190,6 +232,10 @@ proptest! {
 fn what_the_scan_leaves_to_the_general_path() {
     let cases = [
         r#"{"data":{"id":"7","text":"\ud800"}}"#,
+        r#"{"data":{"id":"1601","text":"x","y":1e400}}"#,
+        r#"{"data":{"id":"1601","text":"x"},"junk":1e-20000}"#,
+        r#"{"data":{"id":"1601","text":"x"},"m":{"\udc00":1}}"#,
+        r#"{"data":{"id":"122","text":"x"},"statuses":[]}"#,
         r#"{"data":{"id":"7","text":"t","x":"\udc00\ud800"}}"#,
         r#"{"d\u0061ta":{"id":"7","text":"t"}}"#,
         r#"{"data":{"id":"7","text":"t"},"statuses":null}"#,

@@ -186,3 +186,41 @@ fn deletions_without_a_usable_id_are_rejected_not_counted() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The producer refuses, at parse time and whichever path reads it, what the consumer's
+/// parser or PostgreSQL would refuse; and a document that is two shapes at once is refused whole.
+#[test]
+fn what_postgresql_cannot_store_is_refused_on_every_path() {
+    let class = |line: &str| -> Vec<&'static str> {
+        classify_bytes(line.as_bytes())
+            .iter()
+            .map(|i| match i {
+                Item::Reject(r) => r.class.as_str(),
+                Item::Tweet(_) => "tweet",
+                Item::Control(kind) => kind,
+                Item::Delete(_) => "delete",
+            })
+            .collect()
+    };
+    for line in [
+        r#"{"data":{"id":"1601","text":"x","y":1e400}}"#,
+        r#"{"data":{"id":"1601","text":"x","y":1e400},"z":1}"#,
+        r#"{"data":{"id":"1601","text":"x","junk":1e-20000}}"#,
+        r#"{"data":{"id":"1601","text":"x"},"junk":1e1000000,"again":{}}"#,
+        r#"{"data":{"id":"1601","text":"x"},"x":"\ud800"}"#,
+        r#"{"data":{"id":"1601","text":"x"},"m":{"\udc00":1}}"#,
+        r#"{"id_str":"1601","text":"x","junk":0.0e-16383}"#,
+        r#"[{"id_str":"1601","text":"x","junk":1e-16384}]"#,
+    ] {
+        assert_eq!(class(line), ["invalid_json"], "{line}");
+    }
+    for line in [
+        r#"{"data":{"id":"122","text":"x"},"statuses":[]}"#,
+        r#"{"data":{"id":"122","text":"x"},"statuses":[{"id_str":"124","text":"y"}]}"#,
+        r#"{"data":[{"id":"122","text":"x"}],"statuses":[]}"#,
+    ] {
+        assert_eq!(class(line), ["ambiguous_shape"], "{line}");
+    }
+    assert_eq!(class(r#"{"data":{"id":"122","text":"x","y":1e-16383}}"#), ["tweet"]);
+    assert_eq!(class(r#"{"data":{"id":"122","text":"x"},"statuses":null}"#), ["tweet"]);
+}

@@ -4,10 +4,12 @@
 //! # Layout
 //! - this module: which sources ([`SourceSpec`]), their settings, reading them in order.
 //! - [`lines`]: JSON lines from a file or stdin; [`join`]: documents over many lines, in
-//!   linear time.
+//!   linear time; `interruptible`: stdin (or a FIFO), ended by shutdown even while a read
+//!   blocks.
 //! - [`synthetic`]: the seeded generator (`--source synthetic`, `generate`).
 //! - [`x`]: the X API v2 sources (filtered stream, recent search).
 
+mod interruptible;
 mod join;
 pub mod lines;
 pub mod synthetic;
@@ -140,9 +142,18 @@ async fn read_file(
 ) -> anyhow::Result<ReadStats> {
     let (tx, shutdown, max) = (tx.clone(), shutdown.clone(), settings.max_line_bytes);
     tokio::task::spawn_blocking(move || {
-        let reader = lines::open_file(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut reader =
+            lines::open_file(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        let metadata = std::fs::metadata(&path).ok();
+        // A FIFO or a device may block like stdin; a regular file never does.
+        if !metadata.as_ref().is_some_and(std::fs::Metadata::is_file) {
+            reader = Box::new(
+                interruptible::Interruptible::new(reader, shutdown.clone())
+                    .context("starting the input reader")?,
+            );
+        }
         // Bytes of the file on a terminal; hidden (progress log lines instead) otherwise.
-        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let size = metadata.map_or(0, |m| m.len());
         let bar = indicatif::ProgressBar::new(size).with_style(
             indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -164,7 +175,10 @@ async fn read_stdin(
 ) -> anyhow::Result<ReadStats> {
     let (tx, shutdown, max) = (tx.clone(), shutdown.clone(), settings.max_line_bytes);
     tokio::task::spawn_blocking(move || {
-        let stdin = std::io::stdin();
+        // Left open by whatever feeds it, stdin could block the reader past shutdown, and the
+        // summary would lose its counts.
+        let stdin = interruptible::Interruptible::new(std::io::stdin(), shutdown.clone())
+            .context("starting the stdin reader")?;
         let bar = indicatif::ProgressBar::hidden();
         lines::read(stdin, origin, max, &tx, &shutdown, &bar).context("reading stdin")
     })
