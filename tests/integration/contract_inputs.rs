@@ -67,7 +67,7 @@ fn settings_that_break_a_guarantee_are_refused_by_flag_and_environment() {
         assert_configuration_error(&mut env, &var);
     }
     // What the guarantees need may be said out loud.
-    let out = run(command("tweetpipe-producer", &["check", "--source", "stdin", "-X", "acks=all"]), PROMPTLY);
+    let out = run(&mut command("tweetpipe-producer", &["check", "--source", "stdin", "-X", "acks=all"]), PROMPTLY);
     assert!(out.status.success(), "{}", text(&out));
 }
 
