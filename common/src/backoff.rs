@@ -12,6 +12,15 @@ use std::time::Duration;
 
 use crate::shutdown::Shutdown;
 
+/// Start-up: a broker, a database or a topic that is not there yet.
+const STARTUP: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(10));
+/// A write the database did not take (an outage, a lock timeout, a dropped connection).
+const DATABASE_WRITE: (Duration, Duration) = (Duration::from_millis(200), Duration::from_secs(30));
+/// A dead letter the brokers did not acknowledge.
+const DEAD_LETTER: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(10));
+/// librdkafka's local queue is full: it empties as deliveries come back, within milliseconds.
+const QUEUE_FULL: (Duration, Duration) = (Duration::from_millis(1), Duration::from_millis(50));
+
 /// A capped exponential schedule with optional jitter. Cheap to clone; each clone keeps its own
 /// attempt count.
 #[derive(Debug, Clone)]
@@ -29,6 +38,26 @@ impl Backoff {
     /// Doubles from `first` up to `cap`, with jitter.
     pub fn new(first: Duration, cap: Duration) -> Self {
         Self { first, cap: cap.max(first), factor: 2, linear: false, jitter: true, attempt: 0, rng: seed() }
+    }
+
+    /// Start-up steps waiting for a server ([`crate::retry`]).
+    pub fn startup() -> Self {
+        Self::new(STARTUP.0, STARTUP.1)
+    }
+
+    /// A database write retried while the database is away or busy.
+    pub fn database_write() -> Self {
+        Self::new(DATABASE_WRITE.0, DATABASE_WRITE.1)
+    }
+
+    /// A dead letter retried until the brokers acknowledge it.
+    pub fn dead_letter() -> Self {
+        Self::new(DEAD_LETTER.0, DEAD_LETTER.1)
+    }
+
+    /// A message waiting for room in librdkafka's local queue.
+    pub fn queue_full() -> Self {
+        Self::new(QUEUE_FULL.0, QUEUE_FULL.1)
     }
 
     /// A schedule that grows by `factor` instead of 2 (1 gives constant delays).
@@ -79,10 +108,7 @@ impl Backoff {
     /// interrupted, so retry loops end on SIGTERM instead of finishing their sleep.
     pub async fn wait(&mut self, shutdown: &Shutdown) -> bool {
         let delay = self.next_delay();
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => true,
-            _ = shutdown.cancelled() => false,
-        }
+        crate::shutdown::sleep(shutdown, delay).await
     }
 
     // xorshift64*: jitter needs spread, not cryptographic quality.
@@ -104,48 +130,4 @@ fn seed() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn doubles_up_to_the_cap_without_jitter() {
-        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(1)).without_jitter();
-        let got: Vec<u128> = (0..6).map(|_| b.next_delay().as_millis()).collect();
-        assert_eq!(got, [100, 200, 400, 800, 1000, 1000]);
-        b.reset();
-        assert_eq!(b.next_delay(), Duration::from_millis(100));
-    }
-
-    #[test]
-    fn jitter_stays_within_half_and_full() {
-        let mut b = Backoff::new(Duration::from_millis(1000), Duration::from_millis(1000));
-        let delays: Vec<Duration> = (0..200).map(|_| b.next_delay()).collect();
-        assert!(delays.iter().all(|d| *d >= Duration::from_millis(500) && *d <= Duration::from_millis(1000)));
-        let distinct: std::collections::HashSet<_> = delays.iter().collect();
-        assert!(distinct.len() > 100, "jitter should spread the delays");
-    }
-
-    #[test]
-    fn a_factor_of_one_is_constant() {
-        let mut b =
-            Backoff::new(Duration::from_millis(250), Duration::from_secs(16)).factor(1).without_jitter();
-        assert!((0..5).all(|_| b.next_delay() == Duration::from_millis(250)));
-        assert_eq!(b.attempts(), 5);
-    }
-
-    #[test]
-    fn linear_grows_by_the_first_delay_up_to_the_cap() {
-        let mut b =
-            Backoff::new(Duration::from_millis(250), Duration::from_secs(1)).linear().without_jitter();
-        let got: Vec<u128> = (0..6).map(|_| b.next_delay().as_millis()).collect();
-        assert_eq!(got, [250, 500, 750, 1000, 1000, 1000]);
-    }
-
-    #[tokio::test]
-    async fn shutdown_interrupts_the_wait() {
-        let shutdown = Shutdown::new();
-        shutdown.cancel();
-        let mut b = Backoff::new(Duration::from_secs(3600), Duration::from_secs(3600));
-        assert!(!b.wait(&shutdown).await);
-    }
-}
+mod tests;

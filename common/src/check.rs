@@ -3,7 +3,9 @@
 //!
 //! Every step answers within the check's own deadline instead of start-up's patience, and a
 //! failure carries its class ([`crate::exit`]): 78 for settings that will never work, 69 for a
-//! server that did not answer in time.
+//! server that did not answer in time. Every step runs, whatever failed before it (a Kafka
+//! problem must not hide a database one); the check exits with the worst step's code
+//! ([`Outcome`]).
 
 use std::fmt::Display;
 use std::sync::atomic::AtomicBool;
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::exit::Classified;
+use crate::exit::{class_of, Class, Classified};
 use crate::kafka::KafkaArgs;
 
 /// Prints a step that passed.
@@ -24,6 +26,38 @@ pub fn ok(step: &str, detail: impl Display) {
 pub fn failed(step: &str, e: anyhow::Error) -> anyhow::Error {
     println!("FAIL  {step}: {}", crate::redact::scrub(&format!("{e:#}")));
     e
+}
+
+/// The steps' results so far; the check ends with the worst failure. The order, worst first:
+/// 78 configuration (it will never work as set, whatever else comes back), 69 unavailable (a
+/// server that may yet answer), 1 anything else, 0 all passed. Among equals the first stays.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    worst: Option<anyhow::Error>,
+}
+
+impl Outcome {
+    /// Keeps `result`'s failure when it is worse than those before it.
+    pub fn record(&mut self, result: anyhow::Result<()>) {
+        if let Err(e) = result {
+            if self.worst.as_ref().is_none_or(|worst| severity(&e) > severity(worst)) {
+                self.worst = Some(e);
+            }
+        }
+    }
+
+    /// The worst failure, or `Ok` when every step passed.
+    pub fn finish(self) -> anyhow::Result<()> {
+        self.worst.map_or(Ok(()), Err)
+    }
+}
+
+fn severity(e: &anyhow::Error) -> u8 {
+    match class_of(e) {
+        Some(Class::Config) => 3,
+        Some(Class::Unavailable) => 2,
+        None => 1,
+    }
 }
 
 /// What the check has left of its time.
@@ -138,3 +172,6 @@ pub fn kafka(kafka: &KafkaArgs, topic: &TopicCheck<'_>, deadline: Deadline) -> a
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,6 +15,18 @@ pub fn millis(s: &str) -> Result<Duration, String> {
     parse(s, Duration::from_millis)
 }
 
+/// A duration as people write it, for messages: `3s`, `250ms`, `1m 30s`, never
+/// `2.999774631s`. A measured time is rounded to the second from a second up, else to the
+/// millisecond, which is all a reader of a message wants.
+pub fn human(d: Duration) -> String {
+    let rounded = if d >= Duration::from_secs(1) {
+        Duration::from_secs(d.as_secs() + u64::from(d.subsec_millis() >= 500))
+    } else {
+        Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    };
+    humantime::format_duration(rounded).to_string()
+}
+
 fn parse(s: &str, bare: fn(u64) -> Duration) -> Result<Duration, String> {
     let s = s.trim();
     if let Ok(n) = s.parse::<u64>() {
@@ -24,18 +36,4 @@ fn parse(s: &str, bare: fn(u64) -> Duration) -> Result<Duration, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn units_or_the_old_bare_unit() {
-        assert_eq!(secs("20s"), Ok(Duration::from_secs(20)));
-        assert_eq!(secs("20"), Ok(Duration::from_secs(20)));
-        assert_eq!(secs("1m 30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(millis("200"), Ok(Duration::from_millis(200)));
-        assert_eq!(millis("200ms"), Ok(Duration::from_millis(200)));
-        assert_eq!(millis("1s"), Ok(Duration::from_secs(1)));
-        assert!(secs("soon").is_err_and(|e| e.contains("20s")));
-        assert!(secs("-1").is_err());
-    }
-}
+mod tests;

@@ -10,8 +10,9 @@
 //! - [`exit`]: exit codes (78 configuration, 69 unavailable) and the error class behind them.
 //! - [`telemetry`]: logging set-up.
 //! - [`observe`]: `/healthz`, `/readyz` and Prometheus `/metrics`; [`metrics_catalog`]: every
-//!   series with its HELP text, `build_info`, counters started at zero.
-//! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: start-up patience.
+//!   series with its HELP text, `build_info`, counters started at zero; [`process_metrics`]:
+//!   CPU, memory and open files from `/proc/self`.
+//! - [`redact`]: keeping passwords out of logs and errors. [`retry`]: the one retry driver (start-up patience).
 //! - [`backoff`]: the one retry schedule. [`dead_letter`]: the one dead-letter type and its headers.
 //! - [`shutdown`]: the one shutdown token, cancelled by SIGTERM / Ctrl-C.
 
@@ -25,6 +26,7 @@ pub mod kafka_guards;
 pub mod kafka_preflight;
 pub mod metrics_catalog;
 pub mod observe;
+pub mod process_metrics;
 pub mod redact;
 pub mod retry;
 pub mod shutdown;

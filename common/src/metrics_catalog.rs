@@ -151,5 +151,4 @@ pub fn register(component: Component) {
 }
 
 #[cfg(test)]
-#[path = "metrics_catalog_tests.rs"]
 mod tests;

@@ -4,9 +4,24 @@
 //! would.
 
 use std::future::Future;
+use std::time::Duration;
 
 /// Cancelled once, observed everywhere; clones share the state.
 pub type Shutdown = tokio_util::sync::CancellationToken;
+
+/// Sleeps `delay`, or less if `shutdown` fires first. Returns `false` when it was interrupted,
+/// so a loop that waits between rounds ends on SIGTERM instead of finishing its sleep.
+pub async fn sleep(shutdown: &Shutdown, delay: Duration) -> bool {
+    sleep_until(shutdown, tokio::time::Instant::now() + delay).await
+}
+
+/// [`sleep`] up to a point in time (a paced loop's next due moment).
+pub async fn sleep_until(shutdown: &Shutdown, due: tokio::time::Instant) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep_until(due) => true,
+        () = shutdown.cancelled() => false,
+    }
+}
 
 /// Registers for Ctrl-C and SIGTERM (what Kubernetes sends before the grace period runs out)
 /// right away and returns a token cancelled on the first of them. Call it first thing in

@@ -1,11 +1,15 @@
-//! Flags and environment variables, with defaults that work against the local stack.
+//! Flags and environment variables, with defaults that work against the local stack. The only
+//! module that knows the command line: each command's flags become its settings
+//! ([`crate::settings`]) here, once, and every module below takes those.
 
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use tweetpipe_common::duration;
 use tweetpipe_common::kafka::KafkaArgs;
 use tweetpipe_common::telemetry::LogFormat;
+
+mod settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -24,14 +28,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Join the consumer group and store tweets (runs migrations first).
+    /// Join the consumer group and store tweets (runs migrations first, unless --no-migrate).
     Run(RunArgs),
     /// Check what `run` with the same flags and environment needs (brokers, credentials, topic,
     /// the group's position, PostgreSQL, TLS, migrations), a line per step, within --timeout.
     /// Exit 0 ok, 69 a server unreachable, 78 configuration or credentials wrong.
     Check(CheckArgs),
-    /// Apply the database migrations and exit.
-    Migrate(DatabaseArgs),
+    /// Apply the database migrations and exit (or print them with --print-sql).
+    Migrate(MigrateArgs),
     /// Move a group's committed offsets back (or forward) to replay a topic. A dry run unless
     /// --execute; refuses while the group has active members.
     Replay(ReplayArgs),
@@ -49,6 +53,18 @@ pub struct CheckArgs {
     /// How long the whole check may take (it does not wait out start-up retries).
     #[arg(long, env = "TWEETPIPE_CHECK_TIMEOUT", default_value = "10s", value_parser = duration::secs, value_name = "DURATION")]
     pub timeout: Duration,
+}
+
+/// `tweetpipe-consumer migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Print the embedded migrations' SQL, in the order they apply, and exit without
+    /// connecting (for a DBA to review or apply).
+    #[arg(long = "print-sql")]
+    pub print_sql: bool,
 }
 
 /// `tweetpipe-consumer replay`.
@@ -134,9 +150,9 @@ pub struct DatabaseArgs {
     #[arg(long, env = "TWEETPIPE_DB_POOL_SIZE", default_value_t = 4)]
     pub db_pool_size: u32,
 
-    /// Longest a single statement may run (lock waits included), e.g. `30s`. Keep it well below
-    /// the consumer's max.poll.interval.ms: a statement that hangs longer is cancelled, retried,
-    /// and the consumer stays in its group meanwhile.
+    /// Longest a single statement may run (lock waits included), e.g. `30s`; 0 for no limit, as
+    /// in PostgreSQL. Keep it well below the consumer's max.poll.interval.ms: a statement that
+    /// hangs longer is cancelled, retried, and the consumer stays in its group meanwhile.
     #[arg(
         long = "statement-timeout",
         env = "TWEETPIPE_STATEMENT_TIMEOUT",
@@ -146,7 +162,7 @@ pub struct DatabaseArgs {
     )]
     pub statement_timeout: Duration,
 
-    /// How long start-up keeps retrying an unreachable database, e.g. `5m`.
+    /// How long connecting may take, retries of an unreachable database included, e.g. `5m`.
     #[arg(
         long = "db-connect-timeout",
         env = "TWEETPIPE_DB_CONNECT_TIMEOUT",
@@ -157,13 +173,10 @@ pub struct DatabaseArgs {
     pub db_connect_timeout: Duration,
 }
 
+// The settings hide the password; the flags show the same way.
 impl std::fmt::Debug for DatabaseArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use secrecy::ExposeSecret as _;
-        f.debug_struct("DatabaseArgs")
-            .field("database_url", &tweetpipe_common::redact::redact_url(self.database_url.expose_secret()))
-            .field("db_pool_size", &self.db_pool_size)
-            .finish()
+        self.settings().fmt(f)
     }
 }
 
@@ -174,6 +187,15 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub database: DatabaseArgs,
+
+    /// Do not apply the migrations (a pre-install hook or a DBA applies them): the database
+    /// role then needs only SELECT, INSERT, UPDATE and DELETE on the tables.
+    #[arg(long = "no-migrate")]
+    pub no_migrate: bool,
+
+    /// `false` is --no-migrate, for the environment.
+    #[arg(long = "migrate", env = "TWEETPIPE_MIGRATE", default_value_t = true, action = ArgAction::Set, hide = true)]
+    pub migrate: bool,
 
     /// Topic to consume; records that cannot be stored go to `<topic>.dlq`.
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
@@ -267,70 +289,15 @@ pub struct RunArgs {
     )]
     pub drain_timeout: Duration,
 
-    /// How often one write may fail with a transient error while the database answers other
-    /// statements before it is treated as a problem of the data (isolated and dead-lettered).
-    /// An unreachable database is waited for however long it takes.
-    #[arg(long = "db-retry-limit", env = "TWEETPIPE_DB_RETRY_LIMIT", default_value_t = 10)]
-    pub db_retry_limit: u32,
+    /// Ignored, kept so that existing configurations still start: an outage is now waited out
+    /// however long it lasts and never dead-lettered (docs/write-contract.md).
+    #[arg(long = "db-retry-limit", env = "TWEETPIPE_DB_RETRY_LIMIT", hide = true)]
+    pub db_retry_limit: Option<u32>,
 
     /// Also write the run's summary (the JSON line printed last on stdout) to this file.
     #[arg(long = "summary-json", env = "TWEETPIPE_SUMMARY_JSON", value_name = "PATH")]
     pub summary_json: Option<std::path::PathBuf>,
 }
 
-impl RunArgs {
-    /// `--batch-linger`, else the old `--batch-linger-ms`, else 200 ms.
-    pub fn batch_linger(&self) -> Duration {
-        self.batch_linger.or(self.batch_linger_ms).unwrap_or(Duration::from_millis(2))
-    }
-
-    pub fn drain_timeout(&self) -> Duration {
-        self.drain_timeout
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use clap::Parser as _;
-
-    use super::*;
-
-    fn run_args(args: &[&str]) -> RunArgs {
-        let cli = Cli::try_parse_from(["tweetpipe-consumer", "run"].iter().chain(args)).expect("valid flags");
-        match cli.command {
-            Command::Run(run) => run,
-            other => panic!("parsed as {other:?}"),
-        }
-    }
-
-    #[test]
-    fn durations_take_units_and_the_old_bare_units() {
-        let new = run_args(&["--batch-linger", "50ms", "--drain-timeout", "1m", "--statement-timeout", "2s"]);
-        assert_eq!(new.batch_linger(), Duration::from_millis(50));
-        assert_eq!(new.drain_timeout(), Duration::from_secs(60));
-        assert_eq!(new.database.statement_timeout, Duration::from_secs(2));
-        let old =
-            run_args(&["--batch-linger-ms", "150", "--drain-timeout", "7", "--db-connect-timeout", "1"]);
-        assert_eq!(old.batch_linger(), Duration::from_millis(150));
-        assert_eq!(old.drain_timeout(), Duration::from_secs(7));
-        assert_eq!(old.database.db_connect_timeout, Duration::from_secs(1));
-        assert!(Cli::try_parse_from(["tweetpipe-consumer", "run", "--drain-timeout", "soon"]).is_err());
-    }
-
-    #[test]
-    fn check_takes_the_run_flags() {
-        let cli = Cli::try_parse_from([
-            "tweetpipe-consumer",
-            "check",
-            "--group=backfill",
-            "-X",
-            "group.protocol=consumer",
-            "--batch-linger=200ms",
-            "--timeout",
-            "3s",
-        ])
-        .expect("the chart's init container command line");
-        let Command::Check(check) = cli.command else { panic!("not check") };
-        assert_eq!((check.run.group.as_str(), check.timeout), ("backfill", Duration::from_secs(3)));
-    }
-}
+mod tests;

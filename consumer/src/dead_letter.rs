@@ -55,7 +55,7 @@ impl DeadLetters {
         let letter = DeadLetter::new(class, reason, origin);
         let (value, original_size) = DeadLetter::fit(msg.payload().unwrap_or_default());
         let key = msg.key().map(|k| &k[..k.len().min(MAX_HEADER_BYTES)]);
-        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+        let mut backoff = Backoff::dead_letter();
         loop {
             let original = msg.headers().map(|h| h as &dyn HeaderSource);
             let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic)

@@ -2,7 +2,8 @@
 //! tweets, de-duplicates by id and upserts the rest into PostgreSQL, in batches.
 //!
 //! # Layout
-//! - [`cli`]: flags and environment variables.
+//! - [`cli`]: flags and environment variables; the only module that knows the command line.
+//!   Each command's flags become its [`settings`] there, once; every module below takes those.
 //! - [`check`]: `check`, what `run` needs, verified a step at a time within `--timeout`.
 //! - [`startup`]: start-up wiring (files, database, dead-letter topic, seeding, readiness,
 //!   librdkafka settings, progress bar) and the orderly exit.
@@ -44,6 +45,7 @@ pub mod prepare;
 pub mod reader;
 pub mod replay;
 pub mod report;
+pub mod settings;
 pub mod startup;
 
 use std::process::ExitCode;
@@ -52,20 +54,29 @@ use anyhow::Context as _;
 use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_common::{exit, kafka_preflight};
 
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command};
 use crate::report::RunOutcome;
+use crate::settings::{RunSettings, StatsSettings};
 
 /// Exit code of `run --exit-at-end` stopped (SIGTERM) before it reached the end.
 pub const EXIT_STOPPED_BEFORE_END: u8 = 3;
 
 /// `tweetpipe-consumer stats`.
-async fn print_stats(args: &cli::StatsArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
+async fn print_stats(args: &StatsSettings, shutdown: &Shutdown) -> anyhow::Result<()> {
     let pool = db::connect(&args.database, shutdown).await?;
     db::migrate(&pool).await?;
-    let (total, rows) = db::counts::stats(&pool, args.by == "day").await?;
+    let (total, rows) = db::counts::stats(&pool, args.by_day).await?;
     println!(
         "{:<16} {:>10} {:>10} {:>11} {:>9} {:>9} {:>8} {:>8} {:>8}",
-        args.by, "seen", "unique", "duplicates", "content", "filtered", "flagged", "deleted", "dead"
+        if args.by_day { "day" } else { "hour" },
+        "seen",
+        "unique",
+        "duplicates",
+        "content",
+        "filtered",
+        "flagged",
+        "deleted",
+        "dead"
     );
     for (label, seen, stored, dups, content, filtered, flagged, deleted, dead) in
         std::iter::once(total).chain(rows)
@@ -81,7 +92,7 @@ async fn print_stats(args: &cli::StatsArgs, shutdown: &Shutdown) -> anyhow::Resu
 
 /// `tweetpipe-consumer run`: prints the summary (a `key=value` line, then one JSON line, the
 /// last on stdout) and maps how the run ended to an exit code.
-async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
+async fn run(args: RunSettings, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
     let (exit_at_end, json_file) = (args.exit_at_end, args.summary_json.clone());
     let report = startup::run(args, shutdown).await?;
     let json = report.to_json();
@@ -101,6 +112,17 @@ async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
 /// Runs the command line and maps the outcome to an exit code. `shutdown` is the one token
 /// SIGTERM / Ctrl-C cancels ([`tweetpipe_common::shutdown::on_signal`]).
 pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
+    // Reviewing the migrations needs no server at all.
+    if let Command::Migrate(cli::MigrateArgs { print_sql: true, .. }) = &cli.command {
+        print!("{}", db::migrations_sql());
+        return ExitCode::SUCCESS;
+    }
+    // A setting that can never work ends `run` before it waits on any server.
+    if let Command::Run(args) = &cli.command {
+        if let Err(e) = args.validated() {
+            return exit::report(&e);
+        }
+    }
     // Kafka's settings are checked before anything else: a wrong password or CA ends the
     // process in seconds (exit 78) instead of leaving librdkafka retrying it forever.
     let kafka = match &cli.command {
@@ -125,13 +147,17 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
         }
     }
     let result = match cli.command {
-        Command::Run(args) => run(args, shutdown).await,
-        Command::Check(args) => check::run(args, &shutdown).await.map(|()| ExitCode::SUCCESS),
-        Command::Migrate(args) => db::migrate_only(&args, &shutdown).await.map(|()| ExitCode::SUCCESS),
-        Command::Replay(args) => {
-            tokio::task::block_in_place(|| replay::run(&args)).map(|()| ExitCode::SUCCESS)
+        // Validated above.
+        Command::Run(args) => run(args.settings(), shutdown).await,
+        Command::Check(args) => check::run(args.settings(), &shutdown).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate(args) => {
+            db::migrate_only(&args.database.settings(), &shutdown).await.map(|()| ExitCode::SUCCESS)
         }
-        Command::Stats(args) => print_stats(&args, &shutdown).await.map(|()| ExitCode::SUCCESS),
+        Command::Replay(args) => args
+            .settings()
+            .and_then(|settings| tokio::task::block_in_place(|| replay::run(&settings)))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Stats(args) => print_stats(&args.settings(), &shutdown).await.map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -15,7 +15,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::kafka::KafkaArgs;
 
-use crate::cli::ReplayArgs;
+use crate::settings::ReplaySettings;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -28,14 +28,8 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn from_args(args: &ReplayArgs) -> anyhow::Result<Self> {
-        if args.to.is_some() {
-            return Ok(Self::Earliest);
-        }
-        if let Some(t) = args.to_datetime {
-            return Ok(Self::Datetime(t));
-        }
-        let spec = args.to_offsets.as_deref().unwrap_or_default();
+    /// `PARTITION:OFFSET,…` (`--to-offsets`).
+    pub fn offsets(spec: &str) -> anyhow::Result<Self> {
         let mut offsets = BTreeMap::new();
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (p, o) = pair.split_once(':').with_context(|| format!("{pair:?} is not PARTITION:OFFSET"))?;
@@ -167,10 +161,9 @@ pub fn active_members(consumer: &BaseConsumer, group: &str) -> anyhow::Result<us
 }
 
 /// `tweetpipe-consumer replay`.
-pub fn run(args: &ReplayArgs) -> anyhow::Result<()> {
-    let target = Target::from_args(args)?;
+pub fn run(args: &ReplaySettings) -> anyhow::Result<()> {
     let consumer = admin_consumer(&args.kafka, &args.group)?;
-    let steps = plan(&consumer, &args.topic, &target)?;
+    let steps = plan(&consumer, &args.topic, &args.target)?;
     print!("{}", render(&args.topic, &args.group, &steps));
     if args.execute {
         execute(&consumer, &args.topic, &args.group, &steps)?;
@@ -202,14 +195,4 @@ pub fn seed(kafka: &KafkaArgs, topic: &str, group: &str, target: &Target) -> any
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reread_counts_only_what_was_read_before() {
-        let s = Step { partition: 0, committed: Some(100), low: 0, high: 120, target: 40 };
-        assert_eq!(s.reread(), 60);
-        assert_eq!(Step { committed: None, ..s.clone() }.reread(), 0);
-        assert_eq!(Step { target: 110, ..s }.reread(), 0, "moving forward re-reads nothing");
-    }
-}
+mod tests;

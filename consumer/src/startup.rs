@@ -17,7 +17,6 @@ use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_model::filter::Filters;
 use tweetpipe_model::pseudonym::Pseudonymizer;
 
-use crate::cli::{Dedup, RunArgs, StartAt};
 use crate::db::{self, writer::Writer};
 use crate::dead_letter::DeadLetters;
 use crate::dedup::RecentIds;
@@ -29,14 +28,15 @@ use crate::pipeline::{Fixtures, Pipeline};
 use crate::reader::Shapers;
 use crate::replay::{self, Target};
 use crate::report::{Report, RunOutcome};
+use crate::settings::{PseudonymKey, RunSettings};
 
 /// Joins the group and stores tweets until `shutdown`, or with `--exit-at-end` until the topic
 /// is drained. The report says which.
-pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<Report> {
+pub async fn run(args: RunSettings, shutdown: Shutdown) -> anyhow::Result<Report> {
     // Shutdown may wait for the in-flight batch this long, then gives up on it.
     let give_up = Shutdown::new();
     let deadline = tokio::spawn({
-        let (shutdown, give_up, drain) = (shutdown.clone(), give_up.clone(), args.drain_timeout());
+        let (shutdown, give_up, drain) = (shutdown.clone(), give_up.clone(), args.drain_timeout);
         async move {
             shutdown.cancelled().await;
             tokio::time::sleep(drain).await;
@@ -63,7 +63,7 @@ pub async fn run(args: RunArgs, shutdown: Shutdown) -> anyhow::Result<Report> {
     result
 }
 
-async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::Result<Pipeline> {
+async fn start(args: RunSettings, shutdown: Shutdown, give_up: Shutdown) -> anyhow::Result<Pipeline> {
     let filter_file = match &args.filter_file {
         Some(path) => Some(
             std::fs::read_to_string(path)
@@ -72,11 +72,17 @@ async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::
         None => None,
     };
     let filters = Filters::new(&args.filter_terms, filter_file.as_deref(), args.filter_mode)?;
-    let pseudonyms =
-        if args.pseudonymize { Some(Arc::new(Pseudonymizer::new(pseudonym_key(&args)?)?)) } else { None };
+    let pseudonyms = match &args.pseudonym_key {
+        Some(key) => Some(Arc::new(Pseudonymizer::new(pseudonym_key(key)?)?)),
+        None => None,
+    };
 
     let pool = db::connect(&args.database, &shutdown).await?;
-    db::migrate(&pool).await?;
+    if args.migrate {
+        db::migrate(&pool).await?;
+    } else {
+        db::require_migrated(&pool).await?;
+    }
     let dead = DeadLetters::new(&args.kafka, &args.topic, give_up.clone())?;
     // Broker defaults (-1) for a dead-letter topic nobody created yet.
     let dlq = [dead.topic()];
@@ -84,8 +90,8 @@ async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::
     retry_startup("creating the dead-letter topic", &shutdown, || ensure_topics(&args.kafka, &dlq, spec))
         .await?;
 
-    if let Some(StartAt::Datetime(t)) = &args.from {
-        let (kafka, topic, group, target) = (&args.kafka, &args.topic, &args.group, Target::Datetime(*t));
+    if let Some(t) = args.seed_from {
+        let (kafka, topic, group, target) = (&args.kafka, &args.topic, &args.group, Target::Datetime(t));
         retry_startup("seeding the group's start", &shutdown, || async {
             tokio::task::block_in_place(|| replay::seed(kafka, topic, group, &target))
         })
@@ -125,14 +131,13 @@ async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::
         false => None,
     };
     let progress = progress_bar(end.as_ref());
-    let link_content = args.dedup == Dedup::Content;
-    let writer = Writer::new(pool, link_content, give_up);
+    let writer = Writer::new(pool, args.link_content, give_up);
     let intake = Intake::new(
         consumer,
         assignment,
         args.topic.clone(),
         args.batch_size,
-        args.batch_linger(),
+        args.batch_linger,
         shutdown.clone(),
     );
     let rest = Fixtures {
@@ -146,7 +151,7 @@ async fn start(args: RunArgs, shutdown: Shutdown, give_up: Shutdown) -> anyhow::
 }
 
 /// The group consumer's librdkafka settings; `-X` overrides any of them.
-fn consumer_settings(args: &RunArgs) -> ClientConfig {
+fn consumer_settings(args: &RunSettings) -> ClientConfig {
     let mut config = args.kafka.client_config(&[
         ("enable.auto.commit", "true"),
         ("auto.commit.interval.ms", "1000"),
@@ -209,14 +214,14 @@ async fn final_commit(consumer: &StreamConsumer<GroupContext>) {
     tracing::warn!("gave up committing after repeated rebalances; the next owner re-reads the tail");
 }
 
-/// The pseudonym key: from the file when given, else TWEETPIPE_PSEUDONYM_KEY.
-fn pseudonym_key(args: &RunArgs) -> anyhow::Result<secrecy::SecretString> {
-    if let Some(path) = &args.pseudonym_key_file {
-        let key = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the pseudonym key file {}", path.display()))?;
-        return Ok(key.trim().to_owned().into());
+/// The pseudonym key: read from its file, or as given (TWEETPIPE_PSEUDONYM_KEY).
+fn pseudonym_key(key: &PseudonymKey) -> anyhow::Result<secrecy::SecretString> {
+    match key {
+        PseudonymKey::File(path) => {
+            let key = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the pseudonym key file {}", path.display()))?;
+            Ok(key.trim().to_owned().into())
+        }
+        PseudonymKey::Value(key) => Ok(key.clone()),
     }
-    args.pseudonym_key
-        .clone()
-        .context("--pseudonymize needs a key: set TWEETPIPE_PSEUDONYM_KEY or --pseudonym-key-file")
 }

@@ -4,6 +4,7 @@
 # SCRAM-SHA-512, and a PostgreSQL server that accepts only TLS with SCRAM passwords. A CA and a
 # server certificate for `localhost` are made with openssl. Everything lives under
 # $STACK/secure/, and `env` there holds the export lines that point both binaries at it.
+# log, die and kafka_configure_logging come from lib.sh, which stack.sh sources first.
 #
 # Ports (all overridable) stay clear of the plaintext stack so CI can run both at once:
 #   SECURE_KAFKA_PORT (19092): node N's SASL_SSL listener is SECURE_KAFKA_PORT + N - 1
@@ -115,21 +116,6 @@ EOF
   kafka_configure_logging "$dir"
 }
 
-kafka_configure_logging() {
-  cat >"$1/log4j2.properties" <<'EOF'
-status = warn
-appender.out.type = Console
-appender.out.name = out
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = info
-rootLogger.appenderRef.out.ref = out
-logger.request.name = kafka.request.logger
-logger.request.level = warn
-logger.state.name = state.change.logger
-logger.state.level = warn
-EOF
-}
 
 secure_kafka_format() {
   local n pids=() cluster_id

@@ -1,39 +1,46 @@
 //! `tweetpipe-producer check`: what producing with the same flags and environment would need,
 //! a line per step, within `--timeout`: the brokers, the credentials, the topic (or that a run
 //! creates it), each source's input, and for the X sources the bearer token, tried on one cheap
-//! request.
+//! request. Every step runs whatever failed before it, and the check exits with the worst
+//! step's code ([`Outcome`]).
+
+use std::time::Duration;
 
 use anyhow::Context as _;
-use tweetpipe_common::check::{self, failed, ok, Deadline, TopicCheck};
+use tweetpipe_common::check::{self, failed, ok, Deadline, Outcome, TopicCheck};
 use tweetpipe_common::exit::Classified;
 
-use crate::cli::CheckArgs;
 use crate::source::x::client::{snippet, XClient};
 use crate::source::x::XSettings;
 use crate::source::SourceSpec;
+use crate::Settings;
 
-/// Runs every step; the first failure ends the check with its class.
-pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
-    let deadline = Deadline::after(args.timeout);
-    let produce = args.produce.clone();
-    tokio::task::spawn_blocking(move || {
-        let created_with = produce.create_topics.then_some(produce.partitions);
-        let topic = TopicCheck { topic: &produce.topic, created_with, group: None };
-        check::kafka(&produce.kafka, &topic, deadline)
+/// Runs every step, within `timeout`, and returns the worst failure.
+pub async fn run(settings: Settings, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Deadline::after(timeout);
+    let mut outcome = Outcome::default();
+    let sink = settings.sink.clone();
+    let created_with = settings.topics.map(|t| t.partitions);
+    let kafka = tokio::task::spawn_blocking(move || {
+        let topic = TopicCheck { topic: &sink.topic, created_with, group: None };
+        check::kafka(&sink.kafka, &topic, deadline)
     })
     .await
-    .context("the Kafka check panicked")??;
-    let settings = args.produce.settings();
+    .context("the Kafka check panicked");
+    outcome.record(kafka.and_then(|r| r));
     let mut x_checked = false;
     for spec in &settings.sources.specs {
         match spec {
-            SourceSpec::File(path) => match std::fs::File::open(path) {
-                Ok(_) => ok("source", format!("file:{} readable", path.display())),
+            SourceSpec::File(path) => outcome.record(match std::fs::File::open(path) {
+                Ok(_) => {
+                    ok("source", format!("file:{} readable", path.display()));
+                    Ok(())
+                }
                 Err(e) => {
                     let e = Classified::config(format!("file:{} cannot be read: {e}", path.display()));
-                    return Err(failed("source", e));
+                    Err(failed("source", e))
                 }
-            },
+            }),
             SourceSpec::Stdin => ok("source", "stdin"),
             SourceSpec::Synthetic => {
                 let s = &settings.sources.synthetic;
@@ -41,12 +48,12 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
             }
             SourceSpec::XStream | SourceSpec::XSearch if !x_checked => {
                 x_checked = true;
-                x_token(&settings.sources.x, deadline).await?;
+                outcome.record(x_token(&settings.sources.x, deadline).await);
             }
             SourceSpec::XStream | SourceSpec::XSearch => {}
         }
     }
-    Ok(())
+    outcome.finish()
 }
 
 /// The token and rules as a run reads them, then `GET /2/tweets/search/stream/rules`: cheap,

@@ -12,11 +12,14 @@ use tweetpipe_common::duration;
 use tweetpipe_common::kafka::{KafkaArgs, TopicSpec};
 use tweetpipe_common::telemetry::LogFormat;
 
+pub use self::topic::TopicCommand;
 use crate::sink::SinkSettings;
 use crate::source::synthetic::SyntheticSettings;
 use crate::source::x::XSettings;
 use crate::source::{SourceSettings, SourceSpec};
 use crate::Settings;
+
+mod topic;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,7 +47,7 @@ pub struct Cli {
 pub enum Command {
     /// Create, describe and grow the topic (partitions bound how many consumers can work).
     #[command(subcommand)]
-    Topic(TopicCommand),
+    Topic(topic::TopicCommand),
     /// Write synthetic v2 stream lines to a file (or stdout) instead of Kafka: test and
     /// benchmark input for `--source file:PATH`.
     Generate(GenerateArgs),
@@ -73,54 +76,6 @@ pub struct GenerateArgs {
     /// Where the JSON lines go; `-` for stdout.
     #[arg(long, default_value = "-")]
     pub out: std::path::PathBuf,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TopicCommand {
-    /// Create the topic and its dead-letter topic.
-    Create(TopicCreateArgs),
-    /// Partitions, leaders, high watermarks, and each group's committed offsets and lag.
-    Describe(TopicArgs),
-    /// Grow the topic to N partitions (Kafka cannot shrink a topic).
-    AddPartitions(AddPartitionsArgs),
-    /// Serve /metrics with each consumer group's lag, read from the brokers (runs until SIGTERM).
-    Exporter(crate::exporter::ExporterArgs),
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct TopicArgs {
-    #[command(flatten)]
-    pub kafka: KafkaArgs,
-
-    #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
-    pub topic: String,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct TopicCreateArgs {
-    #[command(flatten)]
-    pub topic: TopicArgs,
-
-    #[arg(long, default_value_t = 6)]
-    pub partitions: i32,
-
-    /// Replication factor (-1: the broker's default).
-    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
-    pub replication_factor: i32,
-
-    /// How long Kafka keeps messages: `7d`, `12h`, `90m`, milliseconds, or `forever`.
-    #[arg(long)]
-    pub retention: Option<String>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct AddPartitionsArgs {
-    #[command(flatten)]
-    pub topic: TopicArgs,
-
-    /// The new total number of partitions.
-    #[arg(long)]
-    pub to: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -361,5 +316,4 @@ impl XArgs {
 }
 
 #[cfg(test)]
-#[path = "cli_tests.rs"]
 mod tests;

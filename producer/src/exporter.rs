@@ -4,7 +4,9 @@
 //! crashed, those series vanish instead of rising. This process asks the brokers instead — each
 //! group's committed offsets and each partition's high watermark, every `--interval` — so the
 //! lag of a group stays visible, and keeps growing, while none of its consumers runs. It never
-//! joins the groups it watches (it reads their offsets without subscribing).
+//! joins the groups it watches (it reads their offsets without subscribing). Without a topic
+//! it follows every topic the groups have committed offsets on, found again each round, so a
+//! topic a group starts reading shows up without a restart.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,33 +14,38 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Args;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
+use tweetpipe_common::exit::Classified;
+use tweetpipe_common::kafka::KafkaArgs;
 use tweetpipe_common::metrics_catalog::{self, Component};
 use tweetpipe_common::shutdown::Shutdown;
-
-use crate::cli::TopicArgs;
 
 /// Longest wait for one broker request; a round stops early on shutdown.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, Args)]
-pub struct ExporterArgs {
-    #[command(flatten)]
-    pub topic: TopicArgs,
-
-    /// Consumer group to watch (repeatable, or comma-separated in the environment variable).
-    #[arg(long = "group", env = "TWEETPIPE_GROUP", value_delimiter = ',', required = true)]
+/// What the exporter watches, and where it serves.
+#[derive(Debug, Clone)]
+pub struct ExporterSettings {
+    pub kafka: KafkaArgs,
+    /// The topic to follow; `None`: every topic the groups have committed offsets on.
+    pub topic: Option<String>,
     pub groups: Vec<String>,
-
-    /// Time between two rounds of reading offsets: `5s`, `1m`, `500ms`.
-    #[arg(long, env = "TWEETPIPE_EXPORTER_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
+    /// Time between two rounds of reading offsets.
     pub interval: Duration,
-
-    /// Serve /healthz, /readyz and /metrics here (port 0 picks a free port, logged).
-    #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
     pub http_addr: SocketAddr,
+}
+
+impl ExporterSettings {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.interval.is_zero() {
+            return Err(Classified::config("--interval must be longer than zero"));
+        }
+        if self.groups.iter().all(String::is_empty) {
+            return Err(Classified::config("--group: at least one consumer group to watch"));
+        }
+        Ok(())
+    }
 }
 
 /// What the brokers said about one partition in one round.
@@ -58,15 +65,18 @@ fn lag(committed: Option<i64>, p: Position) -> i64 {
 
 /// The clients, built once: one for metadata and watermarks, one per group for its offsets.
 struct Brokers {
-    topic: String,
+    topic: Option<String>,
     meta: BaseConsumer,
     groups: Vec<(String, BaseConsumer)>,
 }
 
+/// One topic's partitions, as the brokers listed them.
+type Topics = Vec<(String, Vec<i32>)>;
+
 impl Brokers {
-    fn new(args: &ExporterArgs) -> anyhow::Result<Self> {
+    fn new(settings: &ExporterSettings) -> anyhow::Result<Self> {
         let client = |group: &str| -> anyhow::Result<BaseConsumer> {
-            args.topic
+            settings
                 .kafka
                 .client_config(&[("client.id", "tweetpipe-exporter"), ("enable.auto.commit", "false")])
                 .set("group.id", group)
@@ -74,71 +84,107 @@ impl Brokers {
                 .context("invalid Kafka client configuration")
         };
         let groups =
-            args.groups.iter().map(|g| Ok((g.clone(), client(g)?))).collect::<anyhow::Result<_>>()?;
-        Ok(Self { topic: args.topic.topic.clone(), meta: client("tweetpipe-exporter")?, groups })
+            settings.groups.iter().map(|g| Ok((g.clone(), client(g)?))).collect::<anyhow::Result<_>>()?;
+        Ok(Self { topic: settings.topic.clone(), meta: client("tweetpipe-exporter")?, groups })
+    }
+
+    /// The topic given, or every topic on the cluster but Kafka's own (`__consumer_offsets`…).
+    fn topics(&self) -> anyhow::Result<Topics> {
+        let metadata = self
+            .meta
+            .fetch_metadata(self.topic.as_deref(), REQUEST_TIMEOUT)
+            .context("reading topic metadata")?;
+        let topics: Topics = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none() && !t.partitions().is_empty() && !t.name().starts_with("__"))
+            .map(|t| (t.name().to_owned(), t.partitions().iter().map(|p| p.id()).collect()))
+            .collect();
+        if let Some(topic) = &self.topic {
+            anyhow::ensure!(!topics.is_empty(), "topic {topic} does not exist or has no partitions");
+        }
+        Ok(topics)
     }
 
     /// One round: reads every position, then publishes them all. Stops early, publishing
     /// nothing, when `stop` is set. Blocking.
     fn round(&self, stop: &AtomicBool) -> anyhow::Result<()> {
-        let partitions = tweetpipe_common::kafka::partitions_of(&self.meta, &self.topic)?;
-        let mut positions = Vec::with_capacity(partitions.len());
-        for partition in partitions {
-            anyhow::ensure!(!stop.load(Ordering::Relaxed), "stopping");
-            let (low, high) = self
-                .meta
-                .fetch_watermarks(&self.topic, partition, REQUEST_TIMEOUT)
-                .with_context(|| format!("reading the watermarks of {}/{partition}", self.topic))?;
-            positions.push(Position { partition, low, high });
-        }
+        let mut topics = self.topics()?;
         let mut committed = Vec::with_capacity(self.groups.len());
         for (group, client) in &self.groups {
             anyhow::ensure!(!stop.load(Ordering::Relaxed), "stopping");
             let mut tpl = TopicPartitionList::new();
-            for p in &positions {
-                tpl.add_partition(&self.topic, p.partition);
+            for (topic, partitions) in &topics {
+                for p in partitions {
+                    tpl.add_partition(topic, *p);
+                }
             }
             let offsets = client
                 .committed_offsets(tpl, REQUEST_TIMEOUT)
                 .with_context(|| format!("reading the committed offsets of group {group}"))?;
             committed.push((group, offsets));
         }
-        for p in &positions {
+        if self.topic.is_none() {
+            // Followed: the topics some group has committed on.
+            topics.retain(|(topic, partitions)| {
+                committed
+                    .iter()
+                    .any(|(_, offsets)| partitions.iter().any(|p| at(offsets, topic, *p).is_some()))
+            });
+        }
+        let mut positions = Vec::new();
+        for (topic, partitions) in &topics {
+            for partition in partitions {
+                anyhow::ensure!(!stop.load(Ordering::Relaxed), "stopping");
+                let (low, high) = self
+                    .meta
+                    .fetch_watermarks(topic, *partition, REQUEST_TIMEOUT)
+                    .with_context(|| format!("reading the watermarks of {topic}/{partition}"))?;
+                positions.push((topic, Position { partition: *partition, low, high }));
+            }
+        }
+        for (topic, p) in &positions {
             let partition = p.partition.to_string();
-            metrics::gauge!("tweetpipe_topic_end_offset", "topic" => self.topic.clone(), "partition" => partition.clone())
+            metrics::gauge!("tweetpipe_topic_end_offset", "topic" => (*topic).clone(), "partition" => partition.clone())
                 .set(p.high as f64);
             for (group, offsets) in &committed {
-                let at = match offsets.find_partition(&self.topic, p.partition).map(|e| e.offset()) {
-                    Some(Offset::Offset(o)) => Some(o),
-                    _ => None,
-                };
+                let committed_at = at(offsets, topic, p.partition);
                 let labels = [
                     ("group", (*group).clone()),
-                    ("topic", self.topic.clone()),
+                    ("topic", (*topic).clone()),
                     ("partition", partition.clone()),
                 ];
-                if let Some(o) = at {
+                if let Some(o) = committed_at {
                     metrics::gauge!("tweetpipe_group_committed_offset", &labels).set(o as f64);
                 }
-                metrics::gauge!("tweetpipe_group_lag", &labels).set(lag(at, *p) as f64);
+                metrics::gauge!("tweetpipe_group_lag", &labels).set(lag(committed_at, *p) as f64);
             }
         }
         Ok(())
     }
 }
 
+/// The offset a group committed on one partition, if any.
+fn at(offsets: &TopicPartitionList, topic: &str, partition: i32) -> Option<i64> {
+    match offsets.find_partition(topic, partition).map(|e| e.offset()) {
+        Some(Offset::Offset(o)) => Some(o),
+        _ => None,
+    }
+}
+
 /// Serves `/metrics` and reads the offsets every `--interval` until `shutdown` completes.
 /// Broker outages and a topic that does not exist yet are logged and retried every round;
 /// `/readyz` says whether the last round succeeded.
-pub async fn run(args: ExporterArgs, shutdown: Shutdown) -> anyhow::Result<()> {
-    anyhow::ensure!(!args.interval.is_zero(), "--interval must be longer than zero");
+pub async fn run(args: ExporterSettings, shutdown: Shutdown) -> anyhow::Result<()> {
+    args.validate()?;
     let healthy = Arc::new(AtomicBool::new(false));
     let ready = healthy.clone();
     tweetpipe_common::observe::serve(args.http_addr, Arc::new(move || ready.load(Ordering::Relaxed))).await?;
     metrics_catalog::register(Component::Exporter);
     let brokers = Arc::new(Brokers::new(&args)?);
     let stop = Arc::new(AtomicBool::new(false));
-    tracing::info!(topic = %args.topic.topic, groups = ?args.groups, interval = ?args.interval, "exporting group lag");
+    let topic = args.topic.as_deref().unwrap_or("every topic the groups commit on");
+    tracing::info!(topic, groups = ?args.groups, interval = %tweetpipe_common::duration::human(args.interval), "exporting group lag");
 
     let mut tick = tokio::time::interval(args.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -179,20 +225,4 @@ pub async fn run(args: ExporterArgs, shutdown: Shutdown) -> anyhow::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const P: Position = Position { partition: 0, low: 100, high: 1000 };
-
-    #[test]
-    fn lag_counts_what_the_group_has_yet_to_commit() {
-        assert_eq!(lag(Some(900), P), 100);
-        assert_eq!(lag(Some(1000), P), 0);
-        // Never committed: read from the start, so everything left counts.
-        assert_eq!(lag(None, P), 900);
-        // Committed below what retention kept: only what is left can still be read.
-        assert_eq!(lag(Some(10), P), 900);
-        // A commit ahead of a watermark read a moment earlier is no negative lag.
-        assert_eq!(lag(Some(1005), P), 0);
-    }
-}
+mod tests;

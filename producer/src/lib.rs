@@ -41,7 +41,7 @@ use tweetpipe_common::retry::retry_startup;
 use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_common::{exit, kafka_preflight};
 
-use crate::cli::{AddPartitionsArgs, Cli, Command, TopicCommand, TopicCreateArgs};
+use crate::cli::{Cli, Command};
 use crate::sink::{KafkaSink, SinkSettings};
 use crate::source::SourceSettings;
 use crate::summary::Summary;
@@ -67,15 +67,18 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     // Kafka's settings are checked before anything else: a wrong password or CA ends the
     // process in seconds (exit 78) instead of leaving librdkafka retrying it forever. The lag
     // exporter is left out: it serves /metrics whether the brokers answer or not.
-    let kafka = match &cli.command {
-        Some(Command::Topic(
-            TopicCommand::Create(TopicCreateArgs { topic: args, .. })
-            | TopicCommand::AddPartitions(AddPartitionsArgs { topic: args, .. }),
-        )) => Some(&args.kafka),
-        Some(Command::Topic(TopicCommand::Describe(args))) => Some(&args.kafka),
+    let topic_task = match &cli.command {
+        Some(Command::Topic(command)) => match command.task() {
+            Ok(task) => Some(task),
+            Err(e) => return exit::report(&e),
+        },
+        _ => None,
+    };
+    let kafka = match (&cli.command, &topic_task) {
+        (Some(Command::Topic(_)), Some(task)) => task.kafka(),
         // `check` runs the same probe, bounded by its own timeout.
-        Some(Command::Topic(TopicCommand::Exporter(_)) | Command::Generate(_) | Command::Check(_)) => None,
-        None => Some(&cli.produce.kafka),
+        (Some(Command::Topic(_) | Command::Generate(_) | Command::Check(_)), _) => None,
+        (None, _) => Some(&cli.produce.kafka),
     };
     if cli.command.is_none() {
         if let Err(e) = tweetpipe_common::kafka_guards::check_topic(&cli.produce.topic) {
@@ -92,14 +95,18 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
             Err(e) => return exit::report(&e),
         }
     }
-    match cli.command {
+    if let Some(task) = topic_task {
         // `topic exporter` runs until SIGTERM.
-        Some(Command::Topic(command)) => return exit_code(topic::run(command, shutdown).await),
-        Some(Command::Check(args)) => return exit_code(check::run(args).await),
+        return exit_code(topic::run(task, shutdown).await);
+    }
+    match cli.command {
+        Some(Command::Check(args)) => {
+            return exit_code(check::run(args.produce.settings(), args.timeout).await)
+        }
         Some(Command::Generate(args)) => {
             return exit_code(source::synthetic::write_lines(&args.synthetic.settings(), &args.out))
         }
-        None => {}
+        Some(Command::Topic(_)) | None => {}
     }
     let settings = cli.produce.settings();
     let summary_json = settings.summary_json.clone();

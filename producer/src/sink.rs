@@ -334,9 +334,7 @@ impl KafkaSink {
                         tracing::error!(topic = record.topic, "queue still full at the flush deadline");
                         return;
                     }
-                    let backoff = backoff.get_or_insert_with(|| {
-                        Backoff::new(Duration::from_millis(1), Duration::from_millis(50))
-                    });
+                    let backoff = backoff.get_or_insert_with(Backoff::queue_full);
                     tokio::time::sleep(backoff.next_delay()).await;
                     self.clock.tick();
                 }

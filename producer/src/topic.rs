@@ -13,20 +13,60 @@ use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::kafka::{dlq_topic, KafkaArgs};
 use tweetpipe_common::shutdown::Shutdown;
 
-use crate::cli::{AddPartitionsArgs, TopicCommand, TopicCreateArgs};
+use crate::exporter::ExporterSettings;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn run(command: TopicCommand, shutdown: Shutdown) -> anyhow::Result<()> {
-    match command {
-        TopicCommand::Exporter(args) => crate::exporter::run(args, shutdown).await,
-        TopicCommand::Create(args) => create(&args).await,
-        TopicCommand::Describe(args) => {
-            let text = tokio::task::block_in_place(|| describe(&args.kafka, &args.topic))?;
+/// A topic on a cluster.
+#[derive(Debug, Clone)]
+pub struct TopicTarget {
+    pub kafka: KafkaArgs,
+    pub topic: String,
+}
+
+/// What a `topic` command does, with its settings.
+#[derive(Debug, Clone)]
+pub enum TopicTask {
+    /// The topic and its dead-letter topic, `retention.ms` as given.
+    Create {
+        target: TopicTarget,
+        partitions: i32,
+        replication_factor: i32,
+        retention_ms: Option<String>,
+    },
+    Describe(TopicTarget),
+    AddPartitions {
+        target: TopicTarget,
+        to: usize,
+    },
+    Exporter(ExporterSettings),
+}
+
+impl TopicTask {
+    /// The cluster a one-off command talks to, for the start-up check. The exporter has none:
+    /// it serves /metrics whether the brokers answer or not.
+    pub fn kafka(&self) -> Option<&KafkaArgs> {
+        match self {
+            Self::Create { target, .. } | Self::AddPartitions { target, .. } | Self::Describe(target) => {
+                Some(&target.kafka)
+            }
+            Self::Exporter(_) => None,
+        }
+    }
+}
+
+pub async fn run(task: TopicTask, shutdown: Shutdown) -> anyhow::Result<()> {
+    match task {
+        TopicTask::Exporter(settings) => crate::exporter::run(settings, shutdown).await,
+        TopicTask::Create { target, partitions, replication_factor, retention_ms } => {
+            create(&target, partitions, replication_factor, retention_ms.as_deref()).await
+        }
+        TopicTask::Describe(target) => {
+            let text = tokio::task::block_in_place(|| describe(&target.kafka, &target.topic))?;
             print!("{text}");
             Ok(())
         }
-        TopicCommand::AddPartitions(args) => add_partitions(&args).await,
+        TopicTask::AddPartitions { target, to } => add_partitions(&target, to).await,
     }
 }
 
@@ -53,22 +93,26 @@ pub fn retention_ms(s: &str) -> anyhow::Result<String> {
     Ok(ms.to_string())
 }
 
-async fn create(args: &TopicCreateArgs) -> anyhow::Result<()> {
-    let retention = args.retention.as_deref().map(retention_ms).transpose()?;
-    let topic = &args.topic.topic;
+async fn create(
+    target: &TopicTarget,
+    partitions: i32,
+    replication: i32,
+    retention_ms: Option<&str>,
+) -> anyhow::Result<()> {
+    let topic = &target.topic;
     let dlq = dlq_topic(topic);
     let mut topics = Vec::new();
     for name in [topic.as_str(), dlq.as_str()] {
-        let mut t = NewTopic::new(name, args.partitions, TopicReplication::Fixed(args.replication_factor));
-        if let Some(ms) = &retention {
+        let mut t = NewTopic::new(name, partitions, TopicReplication::Fixed(replication));
+        if let Some(ms) = retention_ms {
             t = t.set("retention.ms", ms);
         }
         topics.push(t);
     }
-    let results = admin(&args.topic.kafka)?.create_topics(&topics, &AdminOptions::new()).await?;
+    let results = admin(&target.kafka)?.create_topics(&topics, &AdminOptions::new()).await?;
     for r in results {
         match r {
-            Ok(name) => println!("created {name} with {} partitions", args.partitions),
+            Ok(name) => println!("created {name} with {partitions} partitions"),
             Err((name, RDKafkaErrorCode::TopicAlreadyExists)) => {
                 println!("{name} exists already; left as it is")
             }
@@ -78,15 +122,15 @@ async fn create(args: &TopicCreateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn add_partitions(args: &AddPartitionsArgs) -> anyhow::Result<()> {
-    let topic = &args.topic.topic;
-    let results = admin(&args.topic.kafka)?
-        .create_partitions(&[NewPartitions::new(topic, args.to)], &AdminOptions::new())
+async fn add_partitions(target: &TopicTarget, to: usize) -> anyhow::Result<()> {
+    let topic = &target.topic;
+    let results = admin(&target.kafka)?
+        .create_partitions(&[NewPartitions::new(topic, to)], &AdminOptions::new())
         .await?;
     for r in results {
         match r {
-            Ok(name) => println!("{name} now has {} partitions; new keys hash across all of them", args.to),
-            Err((name, code)) => bail!("cannot grow {name} to {} partitions: {code}", args.to),
+            Ok(name) => println!("{name} now has {to} partitions; new keys hash across all of them"),
+            Err((name, code)) => bail!("cannot grow {name} to {to} partitions: {code}"),
         }
     }
     Ok(())
@@ -148,15 +192,4 @@ pub fn describe(kafka: &KafkaArgs, topic: &str) -> anyhow::Result<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retention_units() {
-        assert_eq!(retention_ms("7d").ok().as_deref(), Some("604800000"));
-        assert_eq!(retention_ms("90m").ok().as_deref(), Some("5400000"));
-        assert_eq!(retention_ms("1500").ok().as_deref(), Some("1500"));
-        assert_eq!(retention_ms("forever").ok().as_deref(), Some("-1"));
-        assert!(retention_ms("3w").is_err());
-    }
-}
+mod tests;

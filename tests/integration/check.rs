@@ -1,13 +1,17 @@
 //! `check` on both binaries, run as the Helm chart's init containers run it (the run's flags,
 //! the environment): it passes against the stack, and tells configuration that will never work
 //! (78: a missing topic, a wrong password, a refused X token) from a server that does not
-//! answer (69), a line per step. And the producer refuses to invent input: no `--source` is a
-//! usage error.
+//! answer (69), a line per step, every step whatever failed before it. It verifies what a run
+//! needs of the database (a writable session, the rights on the tables, CREATE where it
+//! migrates). Malformed settings are 78 and never print the password; `--no-migrate` runs with
+//! a role that may only read and write rows. And the producer refuses to invent input: no
+//! `--source` is a usage error.
 
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::json;
+use tweetpipe_tests::roles::Role;
 use tweetpipe_tests::xmock::{MockX, Reply};
 use tweetpipe_tests::{bin, brokers, run, TestContext};
 
@@ -32,6 +36,24 @@ fn producer_check(ctx: &TestContext, source: &str) -> Command {
     let mut cmd = ctx.producer();
     cmd.args(["check", &format!("--source={source}"), "--flush-timeout=30s"]);
     cmd
+}
+
+/// A TCP port nothing listens on (free a moment ago).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// `tweetpipe-consumer migrate` as the stack's owner role: the tables, as a DBA applies them.
+fn migrate(ctx: &TestContext) {
+    let out = run(
+        Command::new(bin("tweetpipe-consumer")).arg("migrate").env("DATABASE_URL", &ctx.database_url),
+        LIMIT,
+    );
+    assert_exit(&out, 0, "migrate");
+}
+
+fn all_output(out: &Output) -> String {
+    format!("{}{}", stdout(out), String::from_utf8_lossy(&out.stderr))
 }
 
 fn stdout(out: &Output) -> String {
@@ -181,5 +203,119 @@ async fn the_producer_without_a_source_is_a_usage_error_naming_it() {
     // Nothing was invented: the topic was not even created.
     let topics = tweetpipe_tests::read_topic(&ctx.topic).map(|m| m.len()).unwrap_or(0);
     assert_eq!(topics, 0);
+    ctx.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_a_select_only_role_and_a_read_only_session_beside_a_kafka_outage() {
+    let ctx = TestContext::new("check_rights").await.expect("context");
+    migrate(&ctx);
+    let reader = Role::create(
+        &ctx,
+        "ro",
+        &[
+            "GRANT USAGE ON SCHEMA public TO {role}",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+            "ALTER ROLE {role} SET default_transaction_read_only = on",
+        ],
+    )
+    .await
+    .expect("role");
+    let mut cmd = consumer_check(&ctx);
+    cmd.args(["--timeout", "3s"])
+        .env("KAFKA_BOOTSTRAP_SERVERS", format!("127.0.0.1:{}", closed_port()))
+        .env("DATABASE_URL", &reader.url);
+    let out = run(&mut cmd, LIMIT);
+    // The worst step decides: the database's 78 over Kafka's 69.
+    assert_exit(&out, 78, "consumer check, read-only role, Kafka down");
+    let text = stdout(&out);
+    for line in [
+        "FAIL  kafka brokers".to_owned(),
+        "FAIL  postgres writable: the session is read-only".to_owned(),
+        "FAIL  postgres privileges: this role lacks INSERT on tweets, UPDATE on tweets, DELETE on tweets"
+            .to_owned(),
+        format!("FAIL  postgres create: no CREATE on schema public"),
+    ] {
+        assert!(text.contains(&line), "no {line:?} in:\n{text}");
+    }
+    reader.drop().await;
+    ctx.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_database_urls_are_configuration_errors_that_never_show_the_password() {
+    let ctx = TestContext::new("check_urls").await.expect("context");
+    let password = "S3cr/t@pw";
+    for url in [
+        format!("postgres://app:{password}@localhost:99999/tweets"),
+        format!("postgres://app:{password}@localhost:5432/tweets?sslmode=bogus"),
+        format!("mysql://app:{password}@localhost:3306/tweets"),
+        // Unencoded '/' and '@' in the password: the URL's structure breaks at them.
+        format!("postgres://app:{password}@localhost:5432/tweets"),
+    ] {
+        let runs = run(ctx.consumer().env("DATABASE_URL", &url), LIMIT);
+        assert_exit(&runs, 78, &format!("run, a malformed URL: {url}"));
+        let checks = run(consumer_check(&ctx).env("DATABASE_URL", &url), LIMIT);
+        assert!(stdout(&checks).contains("FAIL  settings: DATABASE_URL"), "{url}:\n{}", stdout(&checks));
+        assert_exit(&checks, 78, &format!("check, a malformed URL: {url}"));
+        for all in [all_output(&runs), all_output(&checks)] {
+            for part in [password, "S3cr", "t@pw"] {
+                assert!(!all.contains(part), "the password leaked ({part}):\n{all}");
+            }
+        }
+    }
+    ctx.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_timeout_bounds_the_connect_and_names_the_cause() {
+    let ctx = TestContext::new("check_connect").await.expect("context");
+    let url = format!("postgres://tweetpipe:pw@127.0.0.1:{}/tweetpipe", closed_port());
+    let mut cmd = Command::new(bin("tweetpipe-consumer"));
+    cmd.args(["migrate", "--db-connect-timeout", "1s"]).env("DATABASE_URL", &url);
+    let out = run(&mut cmd, LIMIT);
+    assert_exit(&out, 69, "nothing listens");
+    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
+    assert!(err.contains("gave up after 1s") && err.contains("connection refused"), "{err}");
+    assert!(!err.contains("pool timed out"), "{err}");
+    ctx.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_migrate_refuses_an_unmigrated_database_and_runs_with_a_dml_only_role() {
+    let ctx = TestContext::new("check_nomigrate").await.expect("context");
+    tweetpipe_tests::producer::produce(
+        ctx.producer().args(["--source", "synthetic", "--count", "20"]),
+        LIMIT,
+    );
+    let out = run(ctx.consumer().args(["--no-migrate", "--exit-at-end"]), LIMIT);
+    assert_exit(&out, 78, "--no-migrate against an empty database");
+    assert!(all_output(&out).contains("not migrated"), "{}", all_output(&out));
+    assert_eq!(ctx.row_count().await, 0);
+
+    migrate(&ctx);
+    let writer = Role::create(
+        &ctx,
+        "dml",
+        &[
+            "GRANT USAGE ON SCHEMA public TO {role}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        ],
+    )
+    .await
+    .expect("role");
+    let out = run(consumer_check(&ctx).arg("--no-migrate").env("DATABASE_URL", &writer.url), LIMIT);
+    assert_exit(&out, 0, "check, DML-only role, --no-migrate");
+    assert!(stdout(&out).contains("ok    postgres privileges"), "{}", stdout(&out));
+    let out = run(
+        ctx.consumer()
+            .args(["--exit-at-end"])
+            .env("TWEETPIPE_MIGRATE", "false")
+            .env("DATABASE_URL", &writer.url),
+        LIMIT,
+    );
+    assert_exit(&out, 0, "run, DML-only role, TWEETPIPE_MIGRATE=false");
+    assert!(ctx.row_count().await > 0, "tweets stored by the DML-only role");
+    writer.drop().await;
     ctx.cleanup().await;
 }

@@ -13,6 +13,7 @@ pub mod expect;
 pub mod faults;
 pub mod fixture;
 pub mod producer;
+pub mod roles;
 pub mod secure;
 pub mod topics;
 pub mod xmock;
@@ -39,6 +40,13 @@ pub fn brokers() -> String {
 
 fn admin_database_url() -> String {
     fixture::endpoints().database_url.clone()
+}
+
+/// librdkafka settings for the local stack's brokers: every client the tests make starts here.
+pub fn kafka_client() -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers());
+    config
 }
 
 /// The real tweet files, when the test command says where they are.
@@ -201,10 +209,7 @@ pub struct Read {
 
 /// Reads every message of `topic` up to its current high watermarks, without a group.
 pub fn read_topic(topic: &str) -> anyhow::Result<Vec<Read>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("group.id", "tweetpipe-tests-reader")
-        .create()?;
+    let consumer: BaseConsumer = kafka_client().set("group.id", "tweetpipe-tests-reader").create()?;
     let timeout = Duration::from_secs(10);
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
     let partitions: Vec<i32> =
@@ -253,8 +258,7 @@ pub fn read_topic(topic: &str) -> anyhow::Result<Vec<Read>> {
 
 /// Committed offsets of `group` on `topic`, and the topic's high watermarks, per partition.
 pub fn committed_and_ends(topic: &str, group: &str) -> anyhow::Result<BTreeMap<i32, (i64, i64)>> {
-    let consumer: BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", brokers()).set("group.id", group).create()?;
+    let consumer: BaseConsumer = kafka_client().set("group.id", group).create()?;
     let timeout = Duration::from_secs(10);
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
     let mut tpl = TopicPartitionList::new();
@@ -277,7 +281,7 @@ pub fn committed_and_ends(topic: &str, group: &str) -> anyhow::Result<BTreeMap<i
 /// Produces raw values straight to a topic (bypassing the producer's checks), keyed as given.
 pub async fn produce_raw(topic: &str, records: &[(Option<&str>, &[u8])]) -> anyhow::Result<()> {
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    let producer: FutureProducer = ClientConfig::new().set("bootstrap.servers", brokers()).create()?;
+    let producer: FutureProducer = kafka_client().create()?;
     for (key, value) in records {
         let mut rec: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic).payload(*value);
         if let Some(k) = key {

@@ -56,7 +56,7 @@ impl SecureEnv {
 
     /// A Kafka client configuration from the file's settings.
     pub fn kafka_config(&self) -> ClientConfig {
-        let mut config = ClientConfig::new();
+        let mut config = crate::kafka_client();
         config
             .set("bootstrap.servers", self.get("KAFKA_BOOTSTRAP_SERVERS"))
             .set("security.protocol", self.get("KAFKA_SECURITY_PROTOCOL"))

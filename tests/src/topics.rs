@@ -1,15 +1,12 @@
 //! Topics made and written by hand: topic-level settings, and records straight into a topic, as
 //! a hostile or buggy upstream would write them.
 
-use rdkafka::ClientConfig;
-
-use crate::brokers;
+use crate::kafka_client;
 
 /// Creates `topic` with `partitions` and topic-level `configs` (e.g. `max.message.bytes`).
 pub async fn create_topic(topic: &str, partitions: i32, configs: &[(&str, &str)]) -> anyhow::Result<()> {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers()).create()?;
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = kafka_client().create()?;
     let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
     for (k, v) in configs {
         new = new.set(k, v);
@@ -40,11 +37,8 @@ impl RawRecord {
 pub async fn produce_records(topic: &str, records: &[RawRecord]) -> anyhow::Result<()> {
     use rdkafka::message::{Header, OwnedHeaders};
     use rdkafka::producer::{FutureProducer, FutureRecord};
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers())
-        .set("message.max.bytes", "10000000")
-        .set("linger.ms", "20")
-        .create()?;
+    let producer: FutureProducer =
+        kafka_client().set("message.max.bytes", "10000000").set("linger.ms", "20").create()?;
     let mut pending = Vec::with_capacity(records.len());
     for r in records {
         let mut headers = OwnedHeaders::new();
@@ -73,8 +67,7 @@ pub async fn produce_records(topic: &str, records: &[RawRecord]) -> anyhow::Resu
 /// Deletes `topic`.
 pub async fn delete_topic(topic: &str) -> anyhow::Result<()> {
     use rdkafka::admin::{AdminClient, AdminOptions};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers()).create()?;
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = kafka_client().create()?;
     for r in admin.delete_topics(&[topic], &AdminOptions::new()).await? {
         r.map_err(|(t, e)| anyhow::anyhow!("deleting {t}: {e}"))?;
     }

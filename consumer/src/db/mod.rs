@@ -13,73 +13,60 @@ pub mod row;
 pub mod unnest;
 pub mod writer;
 
-use std::str::FromStr as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
-use secrecy::ExposeSecret as _;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions as _, PgPool};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{ConnectOptions as _, Connection as _, PgPool};
 use tweetpipe_common::backoff::Backoff;
 use tweetpipe_common::exit::Classified;
-use tweetpipe_common::redact::redact_url;
+use tweetpipe_common::retry::{retry, Patience};
 use tweetpipe_common::shutdown::Shutdown;
 
-use crate::cli::DatabaseArgs;
+use crate::settings::{Database, DatabaseSettings};
 
 /// The migrations built into this binary (`check` compares them with the database's).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a write waits for a pooled connection before it counts as an outage and is retried.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connects, retrying with backoff while the server is not there yet (a pod may start before
-/// its database), up to the configured deadline or `shutdown`.
-pub async fn connect(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result<PgPool> {
-    let url = args.database_url.expose_secret();
-    let shown = redact_url(url);
-    // sqlx's parse errors can quote the URL, password included: report ours instead.
-    let options = PgConnectOptions::from_str(url)
-        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a valid postgres:// URL ({shown})"))?
-        .log_statements(tracing::log::LevelFilter::Trace)
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(10))
-        .options([("statement_timeout", format!("{}ms", args.statement_timeout.as_millis().max(1)))])
-        .application_name("tweetpipe-consumer");
-    let deadline = Instant::now() + args.db_connect_timeout;
-    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
-    loop {
-        let attempt = PgPoolOptions::new()
-            .max_connections(args.db_pool_size.max(1))
-            .acquire_timeout(Duration::from_secs(10))
+/// its database), all of it within `--db-connect-timeout`, or until `shutdown`.
+///
+/// Each attempt opens one connection directly, so a failure names its cause ("connection
+/// refused", "authentication failed"): the pool's own connect retries inside its acquire
+/// timeout and then reports only "pool timed out". The pool follows once that works.
+pub async fn connect(settings: &DatabaseSettings, shutdown: &Shutdown) -> anyhow::Result<PgPool> {
+    let Database { options, shown } = settings.validate()?;
+    let what = format!("connecting to {shown}");
+    let patience = Patience { what: &what, deadline: settings.connect_timeout, backoff: Backoff::startup() };
+    let attempt = || async {
+        let first = options.connect().await.map_err(|e| match errors::config_problem(&e) {
+            Some(problem) => Classified::config(format!("cannot connect to {shown}: {problem}")),
+            None => anyhow::Error::new(e),
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.pool_size.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT.min(settings.connect_timeout))
             // No ping before every batch: a connection the database dropped fails its write,
             // which is retried on a fresh one (db/writer.rs).
             .test_before_acquire(false)
-            .connect_with(options.clone());
-        let attempt = tokio::select! {
-            a = attempt => a,
-            () = shutdown.cancelled() => anyhow::bail!("connecting to {shown}: interrupted by shutdown"),
-        };
-        match attempt {
-            Ok(pool) => {
-                tracing::info!(database = %shown, "connected to PostgreSQL");
-                return Ok(pool);
-            }
-            Err(e) if errors::config_problem(&e).is_some() => {
-                let problem = errors::config_problem(&e).unwrap_or_default();
-                return Err(Classified::config(format!("cannot connect to {shown}: {problem}")));
-            }
-            Err(e) if Instant::now() < deadline && errors::is_transient(&e) => {
-                tracing::warn!(database = %shown, error = %e, attempt = backoff.attempts() + 1, "database not reachable yet");
-                if !backoff.wait(shutdown).await {
-                    anyhow::bail!("connecting to {shown}: interrupted by shutdown");
-                }
-            }
-            Err(e) if errors::is_transient(&e) => {
-                return Err(Classified::unavailable(format!(
-                    "database {shown} not reachable after {:?}: {e}",
-                    args.db_connect_timeout
-                )))
-            }
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot connect to {shown}"))),
-        }
-    }
+            .connect_lazy_with(options.clone());
+        // The probe has said what it had to; the pool opens its own first connection now, so
+        // that readiness (pooled connections) holds from the start.
+        let _ = first.close().await;
+        pool.acquire().await.map(drop).map_err(anyhow::Error::new)?;
+        Ok(pool)
+    };
+    // Retried: what the database may yet answer (not up yet, restarting, too many clients).
+    let permanent = |e: &anyhow::Error| {
+        tweetpipe_common::retry::is_config(e)
+            || e.downcast_ref::<sqlx::Error>().is_some_and(|e| !errors::is_transient(e))
+    };
+    let pool = retry(patience, shutdown, permanent, attempt).await?;
+    tracing::info!(database = %shown, "connected to PostgreSQL");
+    Ok(pool)
 }
 
 /// How batches are written.
@@ -115,10 +102,92 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// `tweetpipe-consumer migrate`.
-pub async fn migrate_only(args: &DatabaseArgs, shutdown: &Shutdown) -> anyhow::Result<()> {
-    let pool = connect(args, shutdown).await?;
+pub async fn migrate_only(settings: &DatabaseSettings, shutdown: &Shutdown) -> anyhow::Result<()> {
+    let pool = connect(settings, shutdown).await?;
     migrate(&pool).await?;
     tracing::info!("migrations applied");
     pool.close().await;
+    Ok(())
+}
+
+/// `tweetpipe-consumer migrate --print-sql`: every embedded migration, in the order they
+/// apply, each under a comment naming its version; the database is not touched.
+pub fn migrations_sql() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for m in MIGRATOR.iter().filter(|m| !m.migration_type.is_down_migration()) {
+        let _ = writeln!(out, "-- migration {}: {}\n{}\n", m.version, m.description, m.sql.trim_end());
+    }
+    out
+}
+
+/// The tables a run writes; `check` verifies its rights on them.
+pub const TABLES: [&str; 3] = ["tweets", "deleted_tweets", "ingest_counts"];
+
+/// How the database's migrations compare with this build's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrations {
+    pub known: usize,
+    /// `None`: `_sqlx_migrations` cannot be read by this role (a DML-only role may lack it).
+    pub applied: Option<usize>,
+}
+
+/// Reads `_sqlx_migrations`. A migration applied but unknown to this build (a newer version
+/// migrated the database), applied with other contents, or failed half-way is a configuration
+/// error: no run of this build can fix it.
+pub async fn migrations(pool: &PgPool) -> anyhow::Result<Migrations> {
+    let known: std::collections::HashMap<i64, Vec<u8>> =
+        MIGRATOR.iter().map(|m| (m.version, m.checksum.to_vec())).collect();
+    let applied: Vec<(i64, Vec<u8>, bool)> =
+        match sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations").fetch_all(pool).await
+        {
+            Ok(rows) => rows,
+            // 42P01: no table yet, nothing applied.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
+            // 42501: not this role's to read.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") => {
+                return Ok(Migrations { known: known.len(), applied: None })
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("reading the applied migrations")),
+        };
+    for (version, checksum, success) in &applied {
+        let problem = match known.get(version) {
+            None => format!("migration {version} is applied but unknown to this build (a newer version migrated the database)"),
+            Some(c) if c != checksum => format!("migration {version} was applied with different contents"),
+            Some(_) if !success => format!("migration {version} failed earlier (partially applied)"),
+            Some(_) => continue,
+        };
+        return Err(Classified::config(problem));
+    }
+    Ok(Migrations { known: known.len(), applied: Some(applied.len()) })
+}
+
+/// `run --no-migrate`: the migrations must be there already, else the run stops before it
+/// consumes anything, saying how to apply them.
+pub async fn require_migrated(pool: &PgPool) -> anyhow::Result<()> {
+    let state = migrations(pool).await?;
+    let missing = match state.applied {
+        Some(applied) => state.known.saturating_sub(applied),
+        // Unreadable bookkeeping: the tables themselves must at least be there.
+        None => {
+            let mut missing = 0;
+            for table in TABLES {
+                let there: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+                    .bind(table)
+                    .fetch_one(pool)
+                    .await
+                    .context("looking for the tables")?;
+                missing += usize::from(!there);
+            }
+            missing
+        }
+    };
+    if missing > 0 {
+        return Err(Classified::config(format!(
+            "--no-migrate, but the database is not migrated ({missing} of {} migrations or tables \
+             missing): apply them first (`tweetpipe-consumer migrate`, or the chart's migration hook)",
+            state.known
+        )));
+    }
     Ok(())
 }

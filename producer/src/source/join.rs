@@ -16,12 +16,43 @@
 
 use std::collections::VecDeque;
 
+use bytes::Bytes;
+use tweetpipe_model::dead_letter::Class;
+
 use tweetpipe_model::envelope::{
     classify_general, classify_value, stream_line_id, trim_ascii, unparsable, Item, Reject, TweetMessage,
 };
 use tweetpipe_model::Format;
 
-use super::lines::Line;
+/// How much of an oversized line a dead letter keeps.
+const OVERSIZED_KEEP: usize = 64 * 1024;
+
+/// One physical line: its 1-based number, its bytes (possibly cut at the limit), its full length.
+///
+/// The bytes are a slice of the read buffer, shared rather than copied: a stream line goes on
+/// to the sink as it is, and the buffer is freed once the last of its lines is produced.
+pub struct Line {
+    pub number: u64,
+    pub bytes: Bytes,
+    pub len: usize,
+}
+
+impl Line {
+    /// The dead letter of a line longer than the limit: its first bytes and why.
+    pub fn oversized(&self, max_line_bytes: usize) -> Reject {
+        let kept = self.bytes.len().min(OVERSIZED_KEEP);
+        Reject {
+            payload: Some(self.bytes[..kept].to_vec()),
+            ..Reject::new(
+                Class::Oversized,
+                format!(
+                    "line of {} bytes exceeds the limit of {max_line_bytes} (kept the first {kept} bytes)",
+                    self.len
+                ),
+            )
+        }
+    }
+}
 
 /// How large a joined document may grow before its first line is given up on.
 #[derive(Debug, Clone, Copy)]
@@ -332,14 +363,4 @@ fn emit_all(emit: &mut Emit<'_>, number: u64, items: Vec<Item>) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shapes_ignore_brackets_in_strings() {
-        assert_eq!(shape(br#"{"a": "[{\"}", "b": ["#), Shape { delta: 2, low: 0, open_string: false });
-        assert_eq!(shape(b"  ]},"), Shape { delta: -2, low: -2, open_string: false });
-        assert_eq!(shape(b"}{"), Shape { delta: 0, low: -1, open_string: false });
-        assert_eq!(shape(br#"{"text": "cut \"here"#), Shape { delta: 1, low: 0, open_string: true });
-    }
-}
+mod tests;

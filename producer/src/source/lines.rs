@@ -15,16 +15,12 @@ use std::sync::Arc;
 use bytes::{Buf as _, Bytes, BytesMut};
 use tokio::sync::mpsc::Sender;
 use tweetpipe_common::shutdown::Shutdown;
-use tweetpipe_model::dead_letter::Class;
-use tweetpipe_model::envelope::{stream_line_id, trim_ascii, trimmed_range, Item, Reject, TweetMessage};
+use tweetpipe_model::envelope::{stream_line_id, trim_ascii, trimmed_range, Item, TweetMessage};
 use tweetpipe_model::Format;
 
-use super::join::{Joiner, Limits};
+use super::join::{Joiner, Limits, Line};
 use super::ReadStats;
 use crate::record::{Msg, Records};
-
-/// How much of an oversized line a dead letter keeps.
-const OVERSIZED_KEEP: usize = 64 * 1024;
 
 /// The most lines one joined document may span.
 pub const MAX_DOCUMENT_LINES: usize = 100_000;
@@ -43,33 +39,6 @@ pub fn open_file(path: &Path) -> io::Result<Box<dyn Read + Send>> {
     let mut reader = BufReader::with_capacity(64 * 1024, File::open(path)?);
     let gz = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     Ok(if gz { Box::new(flate2::bufread::MultiGzDecoder::new(reader)) } else { Box::new(reader) })
-}
-
-/// One physical line: its 1-based number, its bytes (possibly cut at the limit), its full length.
-///
-/// The bytes are a slice of the read buffer, shared rather than copied: a stream line goes on
-/// to the sink as it is, and the buffer is freed once the last of its lines is produced.
-pub struct Line {
-    pub number: u64,
-    pub bytes: Bytes,
-    pub len: usize,
-}
-
-impl Line {
-    /// The dead letter of a line longer than the limit: its first bytes and why.
-    pub fn oversized(&self, max_line_bytes: usize) -> Reject {
-        let kept = self.bytes.len().min(OVERSIZED_KEEP);
-        Reject {
-            payload: Some(self.bytes[..kept].to_vec()),
-            ..Reject::new(
-                Class::Oversized,
-                format!(
-                    "line of {} bytes exceeds the limit of {max_line_bytes} (kept the first {kept} bytes)",
-                    self.len
-                ),
-            )
-        }
-    }
 }
 
 /// Splits the input into lines over its own buffer, so that it knows when the next line needs

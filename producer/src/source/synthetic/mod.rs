@@ -319,9 +319,8 @@ pub async fn run(
         // Wait first, then generate: a wall-clock `created_at` is then the moment of sending.
         if settings.rate > 0.0 {
             let due = started + Duration::from_secs_f64(n as f64 / settings.rate);
-            tokio::select! {
-                () = tokio::time::sleep_until(due.into()) => {}
-                () = shutdown.cancelled() => break,
+            if !tweetpipe_common::shutdown::sleep_until(shutdown, due.into()).await {
+                break;
             }
         }
         let Some(tweet) = tweets.next() else { break };
