@@ -9,8 +9,8 @@ use tweetpipe_tests::faults::sigterm;
 use tweetpipe_tests::producer::{summary_of, SummaryFile};
 use tweetpipe_tests::xmock::{MockX, Reply, Step};
 use tweetpipe_tests::xrun::{
-    epoch_in, finish, search_page as page, spawn, topic_len, tweet_line as line, x_producer as producer, LIMIT,
-    TOKEN,
+    epoch_in, finish, search_page as page, spawn, topic_len, tweet_line as line, x_producer as producer,
+    LIMIT, TOKEN,
 };
 use tweetpipe_tests::{read_topic, wait_until, TestContext};
 

@@ -39,12 +39,21 @@ async fn rules_sync_adds_before_it_deletes_handles_a_new_tag_and_leaves_other_to
                 ]}),
             );
         }
-        Reply::Stream(vec![tweet_line("1900000000000000001", "tweetpipe:bieber"), tweetpipe_tests::xmock::Step::Silence])
+        Reply::Stream(vec![
+            tweet_line("1900000000000000001", "tweetpipe:bieber"),
+            tweetpipe_tests::xmock::Step::Silence,
+        ])
     })
     .await;
     let mut cmd = x_producer(&ctx, &mock, TOKEN);
-    cmd.args(["--source", "x-stream", "--x-backoff-scale", "0.01"])
-        .args(["--rule", "bieber: #justinbieber", "--rule", "k: kept", "--rule", "new: fresh"]);
+    cmd.args(["--source", "x-stream", "--x-backoff-scale", "0.01"]).args([
+        "--rule",
+        "bieber: #justinbieber",
+        "--rule",
+        "k: kept",
+        "--rule",
+        "new: fresh",
+    ]);
     let summary = SummaryFile::default();
     let child = spawn(cmd, &summary);
     let topic = ctx.topic.clone();
@@ -57,7 +66,10 @@ async fn rules_sync_adds_before_it_deletes_handles_a_new_tag_and_leaves_other_to
     assert_eq!(p.len(), 4, "{p:#?}");
     assert!(p[0].target.contains("dry_run=true"));
     assert!(p[0].body.contains("tweetpipe:bieber") && p[0].body.contains("tweetpipe:new"));
-    assert!(p[1].body.contains("\"delete\"") && p[1].body.contains("\"2\""), "the re-tagged rule, just before");
+    assert!(
+        p[1].body.contains("\"delete\"") && p[1].body.contains("\"2\""),
+        "the re-tagged rule, just before"
+    );
     assert!(!p[2].target.contains("dry_run") && p[2].body.contains("\"add\""));
     assert!(p[3].body.contains("\"delete\"") && p[3].body.contains("\"1\""), "stale rules last");
     assert!(!p.iter().any(|r| r.body.contains("\"3\"")), "another tool's rule is never deleted");
@@ -93,7 +105,10 @@ async fn rules_unreachable_after_retries_exits_69_with_a_summary() {
     let ctx = TestContext::new("xrules503").await.expect("context");
     let mock = MockX::start(|req, _| {
         // A proxy's error page that echoes the request's credentials.
-        Reply::json(503, json!({"echo": format!("Authorization: {}", req.authorization.clone().unwrap_or_default())}))
+        Reply::json(
+            503,
+            json!({"echo": format!("Authorization: {}", req.authorization.clone().unwrap_or_default())}),
+        )
     })
     .await;
     let mut cmd = x_producer(&ctx, &mock, TOKEN);

@@ -15,7 +15,7 @@ use tweetpipe_tests::xrun::{
 use tweetpipe_tests::{wait_until, TestContext};
 
 /// As for the stream: the baseline plus one page limit (8 MiB) and its parse, with room.
-const PEAK_RSS_BOUND: u64 = 120 * 1024 * 1024;
+const PEAK_RSS_BOUND: u64 = 100 * 1024 * 1024;
 
 const SEARCH: &str = "/2/tweets/search/recent";
 
@@ -90,14 +90,21 @@ async fn bad_pages_are_retried_then_the_poll_abandoned_without_moving_the_checkp
             };
         }
         if !req.target.contains("next_token=P") {
-            return Reply::json(200, search_page(&["52", "51"], json!({"newest_id": "52", "next_token": "P"})));
+            return Reply::json(
+                200,
+                search_page(&["52", "51"], json!({"newest_id": "52", "next_token": "P"})),
+            );
         }
-        let html = |status| Reply::Json { status, headers: vec![], body: "<html><body>Oops</body></html>".into() };
+        let html =
+            |status| Reply::Json { status, headers: vec![], body: "<html><body>Oops</body></html>".into() };
         match n {
             // The first poll's second page fails every way there is, four times.
             2 => html(200),
             3 => Reply::Stream(vec![Step::Bytes(br#"{"data":[{"id":"50","te"#.to_vec()), Step::Cut]),
-            4 => Reply::Stream(vec![Step::Bytes(b"{\"data\":[".to_vec()), Step::Endless(vec![b' '; 64 * 1024])]),
+            4 => Reply::Stream(vec![
+                Step::Bytes(b"{\"data\":[".to_vec()),
+                Step::Endless(vec![b' '; 64 * 1024]),
+            ]),
             5 => Reply::json(503, json!({"title": "Service Unavailable"})),
             _ => Reply::json(200, search_page(&["50"], json!({"newest_id": "50"}))),
         }
@@ -114,13 +121,18 @@ async fn bad_pages_are_retried_then_the_poll_abandoned_without_moving_the_checkp
     })
     .await;
     let peak = peak_rss(child.id());
+    eprintln!("producer peak RSS: {} MiB", peak >> 20);
     sigterm(&child);
     let s = summary_of(&finish(child).await, &summary);
 
     assert_eq!(checkpoint_since(&checkpoint).as_deref(), Some("52"));
     let searches = mock.seen(SEARCH);
     assert!(searches.len() >= 8, "the 429, page 1, four bad page 2s, then the next poll's two pages");
-    assert!(!searches[6].target.contains("since_id"), "the abandoned poll moved nothing: {}", searches[6].target);
+    assert!(
+        !searches[6].target.contains("since_id"),
+        "the abandoned poll moved nothing: {}",
+        searches[6].target
+    );
     assert_eq!(s.x("x_search_polls_abandoned"), 1);
     assert_eq!(s.x("x_search_bad_pages"), 3, "HTML, cut and oversized");
     assert_eq!(s.x("x_rate_limit_waits"), 1);
@@ -135,7 +147,8 @@ async fn bad_pages_are_retried_then_the_poll_abandoned_without_moving_the_checkp
 async fn a_since_id_older_than_the_window_falls_back_to_the_window_start() {
     let ctx = TestContext::new("xsince").await.expect("context");
     let checkpoint = checkpoint_path(&ctx);
-    std::fs::write(&checkpoint, json!({"query": "#justinbieber", "since_id": "5"}).to_string()).expect("write");
+    std::fs::write(&checkpoint, json!({"query": "#justinbieber", "since_id": "5"}).to_string())
+        .expect("write");
     let mock = MockX::start(|req, _| {
         if req.target.contains("since_id=5&") || req.target.ends_with("since_id=5") {
             return Reply::json(
@@ -153,8 +166,10 @@ async fn a_since_id_older_than_the_window_falls_back_to_the_window_start() {
     .await;
     let summary = SummaryFile::default();
     let child = spawn(searcher(&ctx, &mock, &checkpoint), &summary);
-    wait_until(LIMIT, "the checkpoint to move", || async { checkpoint_since(&checkpoint).as_deref() == Some("61") })
-        .await;
+    wait_until(LIMIT, "the checkpoint to move", || async {
+        checkpoint_since(&checkpoint).as_deref() == Some("61")
+    })
+    .await;
     sigterm(&child);
     let s = summary_of(&finish(child).await, &summary);
     assert_eq!(s.x("x_search_since_id_refused"), 1);

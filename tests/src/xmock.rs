@@ -39,11 +39,19 @@ pub enum Step {
 
 #[derive(Debug, Clone)]
 pub enum Reply {
-    Json { status: u16, headers: Vec<(String, String)>, body: String },
+    Json {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
     /// A 200 whose body is the steps, chunked.
     Stream(Vec<Step>),
     /// Any status and headers, the body chunked from the steps.
-    Chunked { status: u16, headers: Vec<(String, String)>, steps: Vec<Step> },
+    Chunked {
+        status: u16,
+        headers: Vec<(String, String)>,
+        steps: Vec<Step>,
+    },
     /// Accept the request and never send the response headers.
     Hang,
 }
@@ -164,7 +172,9 @@ async fn serve(
             return Ok(());
         }
         Reply::Stream(steps) => chunked(&mut socket, 200, &[], steps, &sent).await?,
-        Reply::Chunked { status, headers, steps } => chunked(&mut socket, status, &headers, steps, &sent).await?,
+        Reply::Chunked { status, headers, steps } => {
+            chunked(&mut socket, status, &headers, steps, &sent).await?
+        }
     }
     socket.shutdown().await
 }

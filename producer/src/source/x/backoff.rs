@@ -144,7 +144,10 @@ mod tests {
         let mut b = XBackoff::new(1.0);
         let ten_years = Duration::from_secs(10 * 365 * 24 * 3600);
         assert_eq!(b.next_at_least(Failure::RateLimited, Some(ten_years)), Duration::from_secs(900));
-        assert_eq!(b.next_at_least(Failure::RateLimited, Some(Duration::from_secs(1))), Duration::from_secs(120));
+        assert_eq!(
+            b.next_at_least(Failure::RateLimited, Some(Duration::from_secs(1))),
+            Duration::from_secs(120)
+        );
         let mut fast = XBackoff::new(0.001);
         assert_eq!(fast.next_at_least(Failure::RateLimited, Some(ten_years)), Duration::from_millis(900));
     }

@@ -46,7 +46,10 @@ impl Rule {
 
     /// The rule as this producer sets it on X: its tag behind the managing prefix.
     fn managed(&self, prefix: &str) -> Self {
-        Self { value: self.value.clone(), tag: Some(format!("{prefix}{}", self.tag.as_deref().unwrap_or(""))) }
+        Self {
+            value: self.value.clone(),
+            tag: Some(format!("{prefix}{}", self.tag.as_deref().unwrap_or(""))),
+        }
     }
 }
 
@@ -120,7 +123,9 @@ impl Sync<'_> {
             let Some(_) = self.post("validating stream rules", "?dry_run=true", &add, shutdown).await? else {
                 return Ok(None);
             };
-            if !retagged.is_empty() && self.delete("deleting re-tagged stream rules", &retagged, shutdown).await?.is_none() {
+            if !retagged.is_empty()
+                && self.delete("deleting re-tagged stream rules", &retagged, shutdown).await?.is_none()
+            {
                 return Ok(None);
             }
             if self.post("adding stream rules", "", &add, shutdown).await?.is_none() {
@@ -140,7 +145,12 @@ impl Sync<'_> {
         Ok(Some(report))
     }
 
-    async fn delete(&mut self, what: &str, rules: &[&Existing], shutdown: &Shutdown) -> anyhow::Result<Option<()>> {
+    async fn delete(
+        &mut self,
+        what: &str,
+        rules: &[&Existing],
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<Option<()>> {
         let ids: Vec<&str> = rules.iter().map(|e| e.id.as_str()).collect();
         self.post(what, "", &json!({ "delete": { "ids": ids } }), shutdown).await
     }
@@ -218,7 +228,9 @@ impl Sync<'_> {
                         }
                         400..=499 => {
                             let body = self.client.error_body(resp).await;
-                            return Err(Classified::config(format!("{what}: X answered HTTP {status}: {body}")));
+                            return Err(Classified::config(format!(
+                                "{what}: X answered HTTP {status}: {body}"
+                            )));
                         }
                         _ => {
                             last = format!("HTTP {status}: {}", self.client.error_body(resp).await);

@@ -134,7 +134,9 @@ pub async fn run(
                             tracing::info!(since_id = ?since, "stopped before Kafka acknowledged the poll; checkpoint unchanged");
                             return Ok(());
                         }
-                        anyhow::bail!("Kafka did not acknowledge the search results; checkpoint left at {since:?}");
+                        anyhow::bail!(
+                            "Kafka did not acknowledge the search results; checkpoint left at {since:?}"
+                        );
                     }
                     Checkpoint::save(&args.checkpoint_file, &query, newest)?;
                     tracing::info!(since_id = newest, "search checkpoint saved");
@@ -231,7 +233,10 @@ impl Poller<'_> {
                 None => return Ok(Poll::Done(newest)),
                 Some(t) if !tokens_seen.insert(t.clone()) => {
                     bump(self.counters, "x_search_repeated_tokens");
-                    tracing::warn!(pages = page_no, "X repeated a next_token within one poll; ending the poll");
+                    tracing::warn!(
+                        pages = page_no,
+                        "X repeated a next_token within one poll; ending the poll"
+                    );
                     return Ok(Poll::Done(newest));
                 }
                 Some(_) => {}
@@ -240,7 +245,12 @@ impl Poller<'_> {
     }
 
     /// GETs one page, waiting out rate limits and retrying failures on X's schedule.
-    async fn fetch(&mut self, params: &[(&str, String)], has_since: bool, shutdown: &Shutdown) -> anyhow::Result<Fetched> {
+    async fn fetch(
+        &mut self,
+        params: &[(&str, String)],
+        has_since: bool,
+        shutdown: &Shutdown,
+    ) -> anyhow::Result<Fetched> {
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
             let sent = tokio::select! {
@@ -255,14 +265,18 @@ impl Poller<'_> {
                 Ok(mut resp) if resp.status().is_success() => {
                     self.auth.seen = 0;
                     // Out of requests in this window: wait for the next one before asking again.
-                    let pause = (remaining(resp.headers()) == Some(0)).then(|| until_reset(resp.headers())).flatten();
+                    let pause =
+                        (remaining(resp.headers()) == Some(0)).then(|| until_reset(resp.headers())).flatten();
                     match self.page(&mut resp).await {
                         Ok(page) => {
                             self.backoff.reset();
                             if let Some(wait) = pause {
                                 let wait = wait.min(self.backoff.rate_limit_cap());
                                 bump(self.counters, "x_rate_limit_waits");
-                                tracing::info!(wait_ms = wait.as_millis() as u64, "search rate limit reached; waiting for the reset");
+                                tracing::info!(
+                                    wait_ms = wait.as_millis() as u64,
+                                    "search rate limit reached; waiting for the reset"
+                                );
                                 tokio::select! {
                                     () = tokio::time::sleep(wait) => {}
                                     () = shutdown.cancelled() => {}

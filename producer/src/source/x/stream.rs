@@ -96,7 +96,10 @@ pub async fn run(
                     Ended::Closed => "closed",
                     Ended::Broken => "network",
                     Ended::Stalled => {
-                        tracing::warn!(timeout_ms = args.stream_timeout.as_millis() as u64, "stream stalled; reconnecting");
+                        tracing::warn!(
+                            timeout_ms = args.stream_timeout.as_millis() as u64,
+                            "stream stalled; reconnecting"
+                        );
                         "stall"
                     }
                 };

@@ -132,7 +132,12 @@ mod tests {
         let (out, rest) = split(5, &[b"123", b"4567", b"89", b"\r", b"\nok\r\n", b"toolongline\r\nfine\r\n"]);
         assert_eq!(
             out,
-            [Piece::Oversized(b"1234567".to_vec()), line("ok"), Piece::Oversized(b"toolongline".to_vec()), line("fine")]
+            [
+                Piece::Oversized(b"1234567".to_vec()),
+                line("ok"),
+                Piece::Oversized(b"toolongline".to_vec()),
+                line("fine")
+            ]
         );
         assert!(rest.is_empty());
         let (out, _) = split(5, &[b"12345\r\n"]);
