@@ -10,7 +10,8 @@ use tweetpipe_tests::faults::sigterm;
 use tweetpipe_tests::producer::{summary_of, SummaryFile};
 use tweetpipe_tests::xmock::{MockX, Reply, Request, Step};
 use tweetpipe_tests::xrun::{
-    checkpoint_since, epoch_in, finish, peak_rss, search_page, sorted_keys, spawn, x_producer, LIMIT, TOKEN,
+    all_output, checkpoint_since, epoch_in, finish, peak_rss, search_page, sorted_keys, spawn, x_producer,
+    LIMIT, TOKEN,
 };
 use tweetpipe_tests::{wait_until, TestContext};
 
@@ -98,14 +99,15 @@ async fn bad_pages_are_retried_then_the_poll_abandoned_without_moving_the_checkp
         let html =
             |status| Reply::Json { status, headers: vec![], body: "<html><body>Oops</body></html>".into() };
         match n {
-            // The first poll's second page fails every way there is, four times.
+            // The first poll's second page fails four ways.
             2 => html(200),
             3 => Reply::Stream(vec![Step::Bytes(br#"{"data":[{"id":"50","te"#.to_vec()), Step::Cut]),
             4 => Reply::Stream(vec![
                 Step::Bytes(b"{\"data\":[".to_vec()),
                 Step::Endless(vec![b' '; 64 * 1024]),
             ]),
-            5 => Reply::json(503, json!({"title": "Service Unavailable"})),
+            // Never answering: the response deadline (1 s) ends the wait.
+            5 => Reply::Hang,
             _ => Reply::json(200, search_page(&["50"], json!({"newest_id": "50"}))),
         }
     })
@@ -123,7 +125,9 @@ async fn bad_pages_are_retried_then_the_poll_abandoned_without_moving_the_checkp
     let peak = peak_rss(child.id());
     eprintln!("producer peak RSS: {} MiB", peak >> 20);
     sigterm(&child);
-    let s = summary_of(&finish(child).await, &summary);
+    let out = finish(child).await;
+    let s = summary_of(&out, &summary);
+    assert!(all_output(&out).contains("no response headers within"), "the hang is named in the log");
 
     assert_eq!(checkpoint_since(&checkpoint).as_deref(), Some("52"));
     let searches = mock.seen(SEARCH);

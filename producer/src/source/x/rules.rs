@@ -135,6 +135,8 @@ impl Sync<'_> {
         if !rest.is_empty() && self.delete("deleting stale stream rules", &rest, shutdown).await?.is_none() {
             return Ok(None);
         }
+        // The stream's first connection starts its own schedule from the beginning.
+        self.backoff.reset();
         tracing::info!(
             added = report.added,
             deleted = report.deleted,
@@ -249,7 +251,6 @@ impl Sync<'_> {
                 () = shutdown.cancelled() => return Ok(None),
             }
         }
-        self.backoff.reset();
         Err(Classified::unavailable(format!("{what}: X still failing after {ATTEMPTS} attempts: {last}")))
             .context("syncing the stream rules")
     }
