@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
 use tokio::time::Instant;
+use tweetpipe_common::exit::Classified;
 use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_model::dead_letter::Class;
 use tweetpipe_model::envelope::{classify_bytes, Item, Reject};
@@ -45,7 +46,7 @@ pub async fn run(
     counters: &mut XCounters,
 ) -> anyhow::Result<()> {
     let client = XClient::new(args)?;
-    let wanted = args.wanted_rules()?;
+    let wanted = args.wanted_rules().map_err(|e| Classified::config(format!("{e:#}")))?;
     let mut backoff = XBackoff::new(args.backoff_scale);
     if wanted.is_empty() {
         tracing::warn!("no --rule given: streaming with the rules already set on the app");
