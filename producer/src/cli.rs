@@ -167,7 +167,8 @@ impl ProduceArgs {
                 specs: self.source.clone(),
                 max_line_bytes: self.max_line_bytes,
                 synthetic: self.synthetic.settings(),
-                x: self.x.settings(),
+                // The stream's lines obey the same limit as a file's.
+                x: XSettings { max_line_bytes: self.max_line_bytes, ..self.x.settings() },
             },
             http_addr: self.http_addr,
             channel_capacity: self.channel_capacity.max(1),
@@ -284,6 +285,23 @@ pub struct XArgs {
     #[arg(long = "max-auth-failures", env = "TWEETPIPE_X_MAX_AUTH_FAILURES", default_value_t = 3)]
     pub max_auth_failures: u32,
 
+    /// Deadline for each X request: connecting, the response headers, and any gap between the
+    /// bytes of a body (search pages, rules, error bodies), e.g. `30s`. A stream's body is
+    /// governed by --stream-timeout instead.
+    #[arg(
+        long = "x-response-timeout",
+        env = "TWEETPIPE_X_RESPONSE_TIMEOUT",
+        default_value = "30s",
+        value_parser = duration::secs,
+        value_name = "DURATION"
+    )]
+    pub response_timeout: Duration,
+
+    /// Tag prefix of the stream rules this producer manages: it tags the rules it adds with it,
+    /// and deletes only rules whose tag starts with it (other tools' rules are left alone).
+    #[arg(long = "rule-tag-prefix", env = "TWEETPIPE_X_RULE_TAG_PREFIX", default_value = "tweetpipe:")]
+    pub rule_tag_prefix: String,
+
     /// Shrinks every reconnect delay (for tests of the real schedule); 1 in production.
     #[arg(long = "x-backoff-scale", hide = true, default_value_t = 1.0)]
     pub backoff_scale: f64,
@@ -311,6 +329,9 @@ impl XArgs {
             checkpoint_file: self.checkpoint_file.clone(),
             max_auth_failures: self.max_auth_failures,
             backoff_scale: self.backoff_scale,
+            response_timeout: self.response_timeout.max(Duration::from_millis(100)),
+            max_line_bytes: 64 * 1024 * 1024,
+            rule_tag_prefix: self.rule_tag_prefix.clone(),
         }
     }
 }

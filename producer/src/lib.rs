@@ -112,12 +112,9 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     let summary_json = settings.summary_json.clone();
     match run(settings, shutdown).await {
         Ok(summary) => {
-            println!("{summary}");
-            if let Some(path) = summary_json {
-                if let Err(e) = summary.write_json(&path) {
-                    tracing::error!("{e:#}");
-                    return ExitCode::FAILURE;
-                }
+            if let Err(e) = summary.emit(summary_json.as_deref()) {
+                tracing::error!("{e:#}");
+                return ExitCode::FAILURE;
             }
             if summary.failed > 0 {
                 tracing::error!(failed = summary.failed, "some messages were not delivered");
@@ -150,6 +147,7 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
         // Before the sink, which registers its counters once, when it is made.
         tweetpipe_common::observe::install_recorder()?;
     }
+    let summary_json = settings.summary_json.clone();
     let sink = KafkaSink::new(&settings.sink).context("creating the Kafka producer")?;
     if let Some(addr) = settings.http_addr {
         // Ready once the topics are there and the producer exists.
@@ -175,7 +173,21 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
         Some(reader.await)
     };
     if let Some(read) = read {
-        let read = read.context("source task panicked")??;
+        let read = match read.context("source task panicked")? {
+            Ok(read) => read,
+            Err(e) => {
+                // A failed source still delivered what it read: the summary says so.
+                if let Some(failed) = e.downcast_ref::<source::ReadFailed>() {
+                    summary.lines = failed.stats.lines;
+                    summary.bytes_read = failed.stats.bytes;
+                    summary.x = failed.stats.x.clone();
+                }
+                if let Err(write) = summary.emit(summary_json.as_deref()) {
+                    tracing::error!("{write:#}");
+                }
+                return Err(e);
+            }
+        };
         summary.lines = read.lines;
         summary.bytes_read = read.bytes;
         summary.x = read.x;

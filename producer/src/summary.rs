@@ -71,6 +71,15 @@ impl Summary {
         })
     }
 
+    /// Prints the summary line and writes the JSON file when one is asked for.
+    pub fn emit(&self, json: Option<&Path>) -> anyhow::Result<()> {
+        println!("{self}");
+        match json {
+            Some(path) => self.write_json(path),
+            None => Ok(()),
+        }
+    }
+
     /// Writes [`Summary::to_json`] to `path`, atomically (a reader never sees half of it).
     pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
         let tmp = path.with_extension("tmp");

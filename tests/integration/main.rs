@@ -19,3 +19,6 @@ mod scaling;
 mod secrets;
 mod write_paths;
 mod x_api;
+mod x_rules_exit;
+mod x_search_hostile;
+mod x_stream_hostile;

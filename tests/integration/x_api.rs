@@ -2,50 +2,17 @@
 //! schedule, rate limits, recent search with pages, `since_id` and a checkpoint that survives a
 //! restart, and a wrong token.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::json;
 use tweetpipe_tests::faults::sigterm;
 use tweetpipe_tests::producer::{summary_of, SummaryFile};
 use tweetpipe_tests::xmock::{MockX, Reply, Step};
-use tweetpipe_tests::{read_topic, wait_output, wait_until, TestContext};
-
-const TOKEN: &str = "test-token-Zq81";
-const LIMIT: Duration = Duration::from_secs(120);
-
-fn line(id: &str, tag: &str) -> Step {
-    let v = json!({
-        "data": {"id": id, "text": format!("tweet {id} #justinbieber"), "author_id": "7",
-                 "created_at": "2026-11-20T10:00:00.000Z"},
-        "includes": {"users": [{"id": "7", "username": "belieber", "location": "Stratford"}]},
-        "matching_rules": [{"id": "101", "tag": tag}]
-    });
-    Step::Bytes(format!("{v}\r\n").into_bytes())
-}
-
-fn producer(ctx: &TestContext, mock: &MockX, token: &str) -> Command {
-    let mut cmd = ctx.producer();
-    cmd.env("X_API_BASE_URL", &mock.base_url).env("X_BEARER_TOKEN", token).env("RUST_LOG", "info");
-    cmd
-}
-
-fn spawn(mut cmd: Command, summary: &SummaryFile) -> Child {
-    summary.attach(&mut cmd).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn producer")
-}
-
-async fn finish(child: Child) -> std::process::Output {
-    tokio::task::spawn_blocking(move || wait_output(child, LIMIT)).await.expect("join")
-}
-
-fn epoch_in(secs: u64) -> String {
-    (SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() + secs).to_string()
-}
-
-async fn topic_len(topic: &str) -> usize {
-    let topic = topic.to_owned();
-    tokio::task::spawn_blocking(move || read_topic(&topic).map(|m| m.len()).unwrap_or(0)).await.unwrap_or(0)
-}
+use tweetpipe_tests::xrun::{
+    epoch_in, finish, search_page as page, spawn, topic_len, tweet_line as line, x_producer as producer,
+    LIMIT, TOKEN,
+};
+use tweetpipe_tests::{read_topic, wait_until, TestContext};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tweet() {
@@ -59,8 +26,8 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
                 "GET" => Reply::json(
                     200,
                     json!({"data": [
-                    {"id": "100", "value": "stale rule", "tag": "old"},
-                    {"id": "101", "value": "#justinbieber -is:retweet", "tag": "jb"}
+                    {"id": "100", "value": "stale rule", "tag": "tweetpipe:old"},
+                    {"id": "101", "value": "#justinbieber -is:retweet", "tag": "tweetpipe:jb"}
                 ], "meta": {"result_count": 2}}),
                 ),
                 _ => Reply::json(200, json!({"meta": {"summary": {"valid": 1}}})),
@@ -71,9 +38,9 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
             // A healthy connection, then X asks to reconnect.
             0 => Reply::Stream(vec![
                 Step::Bytes(b"\r\n".to_vec()),
-                line("1900000000000000001", "jb"),
+                line("1900000000000000001", "tweetpipe:jb"),
                 Step::Bytes(b"\r\n".to_vec()),
-                line("1900000000000000002", "jb"),
+                line("1900000000000000002", "tweetpipe:jb"),
                 Step::Bytes(
                     format!(
                         "{}\r\n",
@@ -86,7 +53,7 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
             ]),
             // A tweet, then the connection drops in the middle of a line.
             1 => Reply::Stream(vec![
-                line("1900000000000000003", "bieber"),
+                line("1900000000000000003", "tweetpipe:"),
                 Step::Bytes(br#"{"data":{"id":"1900000000000000099","te"#.to_vec()),
                 Step::Close,
             ]),
@@ -97,11 +64,11 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
                 body: json!({"title": "Too Many Requests"}).to_string(),
             },
             // A tweet, then silence: the client must notice within --stream-timeout.
-            4 => Reply::Stream(vec![line("1900000000000000004", "jb"), Step::Silence]),
+            4 => Reply::Stream(vec![line("1900000000000000004", "tweetpipe:jb"), Step::Silence]),
             // The first tweet again (a second delivery is a second message), then a healthy,
             // quiet connection: keep-alives only.
             5 => {
-                let mut steps = vec![line("1900000000000000001", "jb")];
+                let mut steps = vec![line("1900000000000000001", "tweetpipe:jb")];
                 for _ in 0..600 {
                     steps.push(Step::Pause(Duration::from_millis(300)));
                     steps.push(Step::Bytes(b"\r\n".to_vec()));
@@ -161,13 +128,13 @@ async fn filtered_stream_syncs_rules_reconnects_on_schedule_and_delivers_each_tw
     assert_eq!(dlq.len(), 1);
     assert_eq!(dlq[0].headers["tweetpipe.errors.class"], "truncated_stream_line");
 
-    // Rules: the missing one validated with dry_run, then added; the stale one deleted.
+    // Rules: the missing one validated with dry_run, then added; then the stale one deleted.
     let posts: Vec<_> =
         mock.seen("/2/tweets/search/stream/rules").into_iter().filter(|r| r.method == "POST").collect();
     assert_eq!(posts.len(), 3);
     assert!(posts[0].target.contains("dry_run=true") && posts[0].body.contains("\"bieber\""));
-    assert!(posts[1].body.contains("\"delete\"") && posts[1].body.contains("\"100\""));
-    assert!(!posts[2].target.contains("dry_run") && posts[2].body.contains("\"add\""));
+    assert!(!posts[1].target.contains("dry_run") && posts[1].body.contains("\"add\""));
+    assert!(posts[2].body.contains("\"delete\"") && posts[2].body.contains("\"100\""));
     assert!(
         !posts.iter().any(|p| p.body.contains("#justinbieber")),
         "a rule already there is kept, not re-added"
@@ -205,8 +172,10 @@ async fn a_wrong_token_is_a_clear_error_after_a_bounded_number_of_tries() {
         MockX::start(|_, _| Reply::json(401, json!({"title": "Unauthorized", "detail": "bad token"}))).await;
     let mut cmd = producer(&ctx, &mock, "the-wrong-token-77");
     cmd.args(["--source", "x-stream", "--max-auth-failures", "3", "--x-backoff-scale", "0.01"]);
-    let out = finish(spawn(cmd, &SummaryFile::default())).await;
-    assert!(!out.status.success());
+    let summary = SummaryFile::default();
+    let out = finish(spawn(cmd, &summary)).await;
+    assert_eq!(out.status.code(), Some(78), "a refused token is a configuration error");
+    assert!(summary.read().is_some(), "the summary is written on failure too");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("X refused the bearer token 3 times"), "{stderr}");
     assert!(!stderr.contains("the-wrong-token-77"));
@@ -217,13 +186,6 @@ async fn a_wrong_token_is_a_clear_error_after_a_bounded_number_of_tries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recent_search_follows_pages_and_resumes_from_its_checkpoint() {
     let ctx = TestContext::new("xsearch").await.expect("context");
-    let page = |ids: &[&str], meta: serde_json::Value| {
-        let data: Vec<_> = ids
-            .iter()
-            .map(|id| json!({"id": id, "text": format!("search {id}"), "author_id": "7"}))
-            .collect();
-        json!({"data": data, "includes": {"users": [{"id": "7", "username": "searcher"}]}, "meta": meta})
-    };
     let mock = MockX::start(move |_, before| {
         let n = before.len();
         match n {

@@ -6,7 +6,7 @@
 
 //! [`producer`] runs the producer and reads its `--summary-json`; [`expect`] says what a
 //! synthetic run must leave in the table; [`faults`] kills and signals processes and servers;
-//! [`xmock`] is a scripted X API.
+//! [`xmock`] is a scripted X API, [`xrun`] runs the producer against it.
 
 pub mod consumer_summary;
 pub mod expect;
@@ -17,6 +17,7 @@ pub mod roles;
 pub mod secure;
 pub mod topics;
 pub mod xmock;
+pub mod xrun;
 
 pub use consumer_summary::{consumer_summary, ConsumerSummary};
 pub use topics::{create_topic, delete_topic, produce_records, RawRecord};

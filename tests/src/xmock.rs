@@ -1,7 +1,9 @@
 //! A scripted stand-in for the X API on loopback: records every request and answers each with
 //! what the test's handler says (a JSON document, or a stream of lines with pauses, closes and
-//! silences).
+//! silences), including the ways a broken or hostile server misbehaves: never answering,
+//! endless bodies, trickles, cut connections.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,12 +31,29 @@ pub enum Step {
     Close,
     /// Stay connected and send nothing, until the client hangs up.
     Silence,
+    /// Send these bytes again and again, as fast as the client reads, until it hangs up.
+    Endless(Vec<u8>),
+    /// Drop the connection without ending the body (a reset, a cut chunked encoding).
+    Cut,
 }
 
 #[derive(Debug, Clone)]
 pub enum Reply {
-    Json { status: u16, headers: Vec<(String, String)>, body: String },
+    Json {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// A 200 whose body is the steps, chunked.
     Stream(Vec<Step>),
+    /// Any status and headers, the body chunked from the steps.
+    Chunked {
+        status: u16,
+        headers: Vec<(String, String)>,
+        steps: Vec<Step>,
+    },
+    /// Accept the request and never send the response headers.
+    Hang,
 }
 
 impl Reply {
@@ -48,6 +67,8 @@ type Handler = dyn Fn(&Request, &[Request]) -> Reply + Send + Sync;
 pub struct MockX {
     pub base_url: String,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// Body bytes written so far, over every response.
+    pub sent: Arc<AtomicU64>,
 }
 
 impl MockX {
@@ -58,15 +79,22 @@ impl MockX {
         let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
         let handler: Arc<Handler> = Arc::new(handler);
         let log = requests.clone();
+        let sent: Arc<AtomicU64> = Arc::default();
+        let counter = sent.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (log, handler) = (log.clone(), handler.clone());
+                let (log, handler, counter) = (log.clone(), handler.clone(), counter.clone());
                 tokio::spawn(async move {
-                    let _ = serve(socket, log, handler).await;
+                    let _ = serve(socket, log, handler, counter).await;
                 });
             }
         });
-        Self { base_url, requests }
+        Self { base_url, requests, sent }
+    }
+
+    /// Body bytes written so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// The requests so far whose target starts with `prefix`.
@@ -80,6 +108,7 @@ async fn serve(
     mut socket: TcpStream,
     log: Arc<Mutex<Vec<Request>>>,
     handler: Arc<Handler>,
+    sent: Arc<AtomicU64>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -137,33 +166,66 @@ async fn serve(
             out.push_str(&body);
             socket.write_all(out.as_bytes()).await?;
         }
-        Reply::Stream(steps) => {
-            socket
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")
-                .await?;
-            for step in steps {
-                match step {
-                    Step::Bytes(b) => {
-                        socket.write_all(format!("{:x}\r\n", b.len()).as_bytes()).await?;
-                        socket.write_all(&b).await?;
-                        socket.write_all(b"\r\n").await?;
-                        socket.flush().await?;
-                    }
-                    Step::Pause(d) => tokio::time::sleep(d).await,
-                    Step::Close => {
-                        socket.write_all(b"0\r\n\r\n").await?;
-                        break;
-                    }
-                    Step::Silence => {
-                        // Wait for the client to give up; reading returns 0 when it hangs up.
-                        let _ = tokio::time::timeout(Duration::from_secs(120), socket.read(&mut chunk)).await;
-                        break;
-                    }
-                }
-            }
+        Reply::Hang => {
+            // Wait for the client to give up; reading returns 0 when it hangs up.
+            let _ = tokio::time::timeout(Duration::from_secs(120), socket.read(&mut chunk)).await;
+            return Ok(());
+        }
+        Reply::Stream(steps) => chunked(&mut socket, 200, &[], steps, &sent).await?,
+        Reply::Chunked { status, headers, steps } => {
+            chunked(&mut socket, status, &headers, steps, &sent).await?
         }
     }
     socket.shutdown().await
+}
+
+/// Writes a chunked response of `steps`.
+async fn chunked(
+    socket: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    steps: Vec<Step>,
+    sent: &AtomicU64,
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n"
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    socket.write_all(head.as_bytes()).await?;
+    for step in steps {
+        match step {
+            Step::Bytes(b) => write_chunk(socket, &b, sent).await?,
+            Step::Pause(d) => tokio::time::sleep(d).await,
+            Step::Close => {
+                socket.write_all(b"0\r\n\r\n").await?;
+                break;
+            }
+            Step::Silence => {
+                let mut buf = [0u8; 64];
+                let _ = tokio::time::timeout(Duration::from_secs(120), socket.read(&mut buf)).await;
+                break;
+            }
+            Step::Endless(b) => loop {
+                // Ends with an error once the client hangs up.
+                write_chunk(socket, &b, sent).await?;
+            },
+            // Returning drops the socket with the body unfinished.
+            Step::Cut => return Err(std::io::Error::other("cut on purpose")),
+        }
+    }
+    Ok(())
+}
+
+async fn write_chunk(socket: &mut TcpStream, b: &[u8], sent: &AtomicU64) -> std::io::Result<()> {
+    socket.write_all(format!("{:x}\r\n", b.len()).as_bytes()).await?;
+    socket.write_all(b).await?;
+    socket.write_all(b"\r\n").await?;
+    socket.flush().await?;
+    sent.fetch_add(b.len() as u64, Ordering::Relaxed);
+    Ok(())
 }
 
 /// Percent-decoding of a request target (`%23` -> `#`, `+` left alone).

@@ -81,6 +81,20 @@ pub struct ReadStats {
     pub examined: u64,
 }
 
+/// A source that failed, with what the readers had done until then (the summary still wants
+/// it): the outermost context of the reader's error.
+#[derive(Debug)]
+pub struct ReadFailed {
+    pub source: String,
+    pub stats: ReadStats,
+}
+
+impl std::fmt::Display for ReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "source {} failed", self.source)
+    }
+}
+
 /// What to read, and how.
 #[derive(Debug, Clone)]
 pub struct SourceSettings {
@@ -121,7 +135,9 @@ pub fn spawn_all(
                     };
                     // Counters are wanted in the summary even when the source failed.
                     x::merge(&mut total.x, counters);
-                    result?;
+                    if let Err(e) = result {
+                        return Err(e.context(ReadFailed { source: origin.to_string(), stats: total }));
+                    }
                     ReadStats::default()
                 }
             };

@@ -3,11 +3,27 @@
 //!   up to 16 s;
 //! - HTTP errors: exponential from 5 s, up to 320 s;
 //! - HTTP 429: exponential from 60 s (and never before `x-rate-limit-reset`);
-//! - all counters reset once a connection has been healthy.
+//! - all counters reset only on real progress: a tweet delivered, or a connection that stayed
+//!   up longer than [`STABLE_CONNECTION`]. Keep-alives and disconnect notices are not progress:
+//!   a server that answers every connect with a notice and a close is reconnected to on the
+//!   growing network schedule, not in a tight loop;
+//! - a rate-limit wait never exceeds [`MAX_RATE_LIMIT_WAIT`] (X's longest window), whatever
+//!   `x-rate-limit-reset` says.
 
 use std::time::Duration;
 
 use tweetpipe_common::backoff::Backoff;
+
+/// A connection open this long counts as healthy even if it delivered nothing (a quiet rule set).
+pub const STABLE_CONNECTION: Duration = Duration::from_secs(30);
+
+/// The longest rate-limit wait: X's rate-limit windows are 15 minutes, so a later reset is a
+/// broken header or a wrong clock, not a reason to stop for years.
+pub const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// Attempts at one search page (a failed request or an unreadable body) before the poll is
+/// abandoned, and at each rules request before start-up gives up (exit 69).
+pub const ATTEMPTS: u32 = 4;
 
 /// Why the last connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +41,7 @@ pub enum Failure {
 /// it to run the real schedule quickly); production uses 1.0.
 #[derive(Debug, Clone)]
 pub struct XBackoff {
+    scale: f64,
     network: Backoff,
     http: Backoff,
     rate_limited: Backoff,
@@ -41,6 +58,7 @@ impl XBackoff {
             .without_jitter()
         };
         Self {
+            scale,
             network: schedule(250, 16_000).linear(),
             http: schedule(5_000, 320_000),
             // X gives no cap for 429s; 15 minutes is the longest rate-limit window.
@@ -55,6 +73,26 @@ impl XBackoff {
             Failure::Http => self.http.next_delay(),
             Failure::RateLimited => self.rate_limited.next_delay(),
         }
+    }
+
+    /// The cap on a rate-limit wait, shrunk like every delay (tests run it in seconds).
+    pub fn rate_limit_cap(&self) -> Duration {
+        MAX_RATE_LIMIT_WAIT.mul_f64(self.scale)
+    }
+
+    /// The wait before the next attempt after `failure`, at least `floor` (a rate-limit reset),
+    /// which is capped at [`XBackoff::rate_limit_cap`].
+    pub fn next_at_least(&mut self, failure: Failure, floor: Option<Duration>) -> Duration {
+        let floor = floor.unwrap_or_default();
+        let cap = self.rate_limit_cap();
+        if floor > cap {
+            tracing::warn!(
+                reset_in_s = floor.as_secs(),
+                cap_s = cap.as_secs(),
+                "x-rate-limit-reset is further away than any rate-limit window (clock or header wrong); waiting the cap"
+            );
+        }
+        self.next(failure).max(floor.min(cap))
     }
 
     /// A connection was healthy: start every schedule from the beginning again.
@@ -99,5 +137,18 @@ mod tests {
         assert_eq!(b.next(Failure::Http), Duration::from_secs(5));
         let mut fast = XBackoff::new(0.01);
         assert_eq!(fast.next(Failure::Http), Duration::from_millis(50));
+    }
+
+    #[test]
+    fn a_rate_limit_reset_years_ahead_waits_fifteen_minutes_at_most() {
+        let mut b = XBackoff::new(1.0);
+        let ten_years = Duration::from_secs(10 * 365 * 24 * 3600);
+        assert_eq!(b.next_at_least(Failure::RateLimited, Some(ten_years)), Duration::from_secs(900));
+        assert_eq!(
+            b.next_at_least(Failure::RateLimited, Some(Duration::from_secs(1))),
+            Duration::from_secs(120)
+        );
+        let mut fast = XBackoff::new(0.001);
+        assert_eq!(fast.next_at_least(Failure::RateLimited, Some(ten_years)), Duration::from_millis(900));
     }
 }

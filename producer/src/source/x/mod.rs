@@ -7,6 +7,7 @@ pub mod client;
 pub mod rules;
 pub mod search;
 pub mod stream;
+pub mod stream_lines;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -49,6 +50,12 @@ pub struct XSettings {
     pub max_auth_failures: u32,
     /// Shrinks every reconnect delay (tests of the real schedule); 1 in production.
     pub backoff_scale: f64,
+    /// Deadline for connecting, for response headers, and between the bytes of a body.
+    pub response_timeout: Duration,
+    /// Longest stream line; a longer one is cut and dead-lettered as `oversized`.
+    pub max_line_bytes: usize,
+    /// Tag prefix marking the stream rules this producer manages (and may delete).
+    pub rule_tag_prefix: String,
 }
 
 impl std::fmt::Debug for XSettings {
@@ -59,6 +66,8 @@ impl std::fmt::Debug for XSettings {
             .field("bearer_token_file", &self.bearer_token_file)
             .field("rules", &self.rules)
             .field("query", &self.query)
+            .field("response_timeout", &self.response_timeout)
+            .field("rule_tag_prefix", &self.rule_tag_prefix)
             .finish_non_exhaustive()
     }
 }

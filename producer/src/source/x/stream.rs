@@ -1,21 +1,26 @@
 //! `--source x-stream`: the filtered stream, kept connected.
 //!
 //! Lines end with `\r\n` (tweet text may hold `\n`, never `\r`); a blank line is a keep-alive.
-//! A disconnect notice or a clean close means "reconnect now"; silence longer than
-//! `--stream-timeout` means the connection is dead. Errors back off on X's schedule
-//! ([`super::backoff`]).
+//! The stream is dead when no complete line (a keep-alive counts) arrives within
+//! `--stream-timeout`: a trickle of bytes that never finishes a line is a stall too. Lines
+//! longer than `--max-line-bytes` are cut and dead-lettered ([`super::stream_lines`]). Every
+//! reconnect waits on X's schedule ([`super::backoff`]); only a delivered tweet or a connection
+//! that stayed up past [`STABLE_CONNECTION`] starts the schedule over.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::mpsc::Sender;
+use tokio::time::Instant;
+use tweetpipe_common::exit::Classified;
 use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_model::dead_letter::Class;
 use tweetpipe_model::envelope::{classify_bytes, Item, Reject};
 
-use super::backoff::{Failure, XBackoff};
-use super::client::{on_error_status, snippet, until_reset, AuthFailures, XClient};
+use super::backoff::{Failure, XBackoff, STABLE_CONNECTION};
+use super::client::{on_error_status, until_reset, AuthFailures, XClient};
+use super::stream_lines::{Piece, Splitter};
 use super::{bump, rules, XCounters, XSettings, EXPANSIONS, TWEET_FIELDS, USER_FIELDS};
 use crate::record::{Msg, Record};
 
@@ -24,9 +29,9 @@ use crate::record::{Msg, Record};
 enum Ended {
     /// X said to reconnect (an operational-disconnect line or similar).
     Disconnect,
-    /// The server closed the response; `healthy` if anything arrived first.
-    Closed { healthy: bool },
-    /// Neither data nor keep-alive within the stream timeout.
+    /// The server closed the response.
+    Closed,
+    /// No complete line within the stream timeout.
     Stalled,
     /// The connection broke.
     Broken,
@@ -41,18 +46,20 @@ pub async fn run(
     counters: &mut XCounters,
 ) -> anyhow::Result<()> {
     let client = XClient::new(args)?;
-    let wanted = args.wanted_rules()?;
+    let wanted = args.wanted_rules().map_err(|e| Classified::config(format!("{e:#}")))?;
+    let mut backoff = XBackoff::new(args.backoff_scale);
     if wanted.is_empty() {
         tracing::warn!("no --rule given: streaming with the rules already set on the app");
     } else {
-        rules::sync(&client, &wanted).await?;
+        let sync = rules::Sync { client: &client, prefix: &args.rule_tag_prefix, backoff: &mut backoff };
+        if sync.run(&wanted, shutdown).await?.is_none() {
+            return Ok(());
+        }
     }
     let origin: Arc<str> = "x-stream".into();
     let path = format!(
         "/2/tweets/search/stream?tweet.fields={TWEET_FIELDS}&expansions={EXPANSIONS}&user.fields={USER_FIELDS}"
     );
-    let stall = args.stream_timeout;
-    let mut backoff = XBackoff::new(args.backoff_scale);
     let mut auth = AuthFailures { seen: 0, max: args.max_auth_failures };
     let mut line_no = 0u64;
     loop {
@@ -61,11 +68,12 @@ pub async fn run(
         }
         bump(counters, "x_connections");
         let sent = tokio::select! {
-            r = client.get(&path).send() => r,
+            r = client.send(client.get(&path)) => r,
             () = shutdown.cancelled() => return Ok(()),
         };
         let (failure, at_least) = match sent {
             Err(e) => {
+                bump(counters, "x_reconnects_network");
                 tracing::warn!(error = %e, "stream connection failed");
                 (Failure::Network, None)
             }
@@ -78,37 +86,35 @@ pub async fn run(
                     counters,
                     backoff: &mut backoff,
                     line_no: &mut line_no,
+                    splitter: Splitter::new(args.max_line_bytes),
+                    max_line_bytes: args.max_line_bytes,
+                    prefix: &args.rule_tag_prefix,
                 };
-                match conn.read(resp, stall, shutdown).await {
+                let ended = conn.read(resp, args.stream_timeout, shutdown).await;
+                let reason = match ended {
                     Ended::Stopped => return Ok(()),
-                    Ended::Disconnect => {
-                        bump(counters, "x_reconnects_disconnect");
-                        continue;
-                    }
-                    Ended::Closed { healthy: true } => {
-                        bump(counters, "x_reconnects_closed");
-                        continue;
-                    }
-                    // A close before anything arrived, again and again, must not spin.
-                    Ended::Closed { healthy: false } | Ended::Broken => {
-                        bump(counters, "x_reconnects_network");
-                        (Failure::Network, None)
-                    }
+                    Ended::Disconnect => "disconnect",
+                    Ended::Closed => "closed",
+                    Ended::Broken => "network",
                     Ended::Stalled => {
-                        bump(counters, "x_reconnects_stall");
-                        tracing::warn!(timeout_s = stall.as_secs(), "stream silent; reconnecting");
-                        (Failure::Network, None)
+                        tracing::warn!(
+                            timeout_ms = args.stream_timeout.as_millis() as u64,
+                            "stream stalled; reconnecting"
+                        );
+                        "stall"
                     }
-                }
+                };
+                bump(counters, &format!("x_reconnects_{reason}"));
+                (Failure::Network, None)
             }
             Ok(resp) => {
                 let status = resp.status().as_u16();
                 let reset = until_reset(resp.headers());
-                let body = snippet(resp).await;
+                let body = client.error_body(resp).await;
                 on_error_status(status, reset, &body, &mut auth, counters, Some("x_reconnects_http"))?
             }
         };
-        let wait = backoff.next(failure).max(at_least.unwrap_or_default());
+        let wait = backoff.next_at_least(failure, at_least);
         tracing::info!(wait_ms = wait.as_millis() as u64, ?failure, "reconnecting to the stream");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
@@ -124,36 +130,52 @@ struct Connection<'a> {
     counters: &'a mut XCounters,
     backoff: &'a mut XBackoff,
     line_no: &'a mut u64,
+    splitter: Splitter,
+    max_line_bytes: usize,
+    /// The managed rules' tag prefix, left out of the per-rule counters.
+    prefix: &'a str,
 }
 
 impl Connection<'_> {
     async fn read(&mut self, mut resp: reqwest::Response, stall: Duration, shutdown: &Shutdown) -> Ended {
-        let mut buf: Vec<u8> = Vec::new();
-        let mut healthy = false;
         let opened = Instant::now();
+        let mut stable = false;
+        let mut last_line = Instant::now();
+        let mut pieces = Vec::new();
         loop {
+            if !stable && opened.elapsed() >= STABLE_CONNECTION {
+                stable = true;
+                self.backoff.reset();
+            }
             let chunk = tokio::select! {
-                c = tokio::time::timeout(stall, resp.chunk()) => c,
+                c = tokio::time::timeout_at(last_line + stall, resp.chunk()) => c,
                 () = shutdown.cancelled() => return Ended::Stopped,
             };
             let bytes = match chunk {
-                Err(_) => return self.end(Ended::Stalled, &buf).await,
+                Err(_) => return self.end(Ended::Stalled).await,
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "stream broke");
-                    return self.end(Ended::Broken, &buf).await;
+                    return self.end(Ended::Broken).await;
                 }
                 Ok(Ok(None)) => {
                     tracing::info!(open_s = opened.elapsed().as_secs(), "stream closed by the server");
-                    return self.end(Ended::Closed { healthy }, &buf).await;
+                    return self.end(Ended::Closed).await;
                 }
                 Ok(Ok(Some(bytes))) => bytes,
             };
-            buf.extend_from_slice(&bytes);
-            while let Some(pos) = buf.windows(2).position(|w| w == b"\r\n") {
-                let line: Vec<u8> = buf.drain(..pos + 2).take(pos).collect();
-                healthy = true;
-                self.backoff.reset();
-                if let Some(end) = self.line(&line).await {
+            self.splitter.push(&bytes, &mut pieces);
+            if !pieces.is_empty() {
+                last_line = Instant::now();
+            }
+            for piece in pieces.drain(..) {
+                let end = match piece {
+                    Piece::Line(line) => self.line(&line).await,
+                    Piece::Oversized(head) => {
+                        self.oversized(head).await;
+                        None
+                    }
+                };
+                if let Some(end) = end {
                     return end;
                 }
             }
@@ -171,9 +193,11 @@ impl Connection<'_> {
             match item {
                 Item::Tweet(t) => {
                     bump(self.counters, "x_tweets");
-                    for tag in rule_tags(&t.payload) {
+                    for tag in rule_tags(&t.payload, self.prefix) {
                         bump(self.counters, &format!("x_tweets_rule_{tag}"));
                     }
+                    // Real progress: the reconnect schedule starts over.
+                    self.backoff.reset();
                     self.send(Item::Tweet(t)).await;
                 }
                 Item::Delete(id) => self.send(Item::Delete(id)).await,
@@ -194,8 +218,23 @@ impl Connection<'_> {
         None
     }
 
+    /// A line cut at the limit: dead-lettered with its first bytes.
+    async fn oversized(&mut self, head: Vec<u8>) {
+        *self.line_no += 1;
+        bump(self.counters, "x_oversized_lines");
+        let message = format!(
+            "stream line longer than the limit of {} bytes (kept the first {} bytes; the rest skipped to the next line)",
+            self.max_line_bytes,
+            head.len()
+        );
+        tracing::warn!(line = *self.line_no, limit = self.max_line_bytes, "oversized stream line cut");
+        let reject = Reject { payload: Some(head), ..Reject::new(Class::Oversized, message) };
+        self.send(Item::Reject(reject)).await;
+    }
+
     /// Ends the connection; a partial line left in the buffer is dead-lettered, not dropped.
-    async fn end(&mut self, how: Ended, rest: &[u8]) -> Ended {
+    async fn end(&mut self, how: Ended) -> Ended {
+        let rest = self.splitter.rest();
         if !rest.iter().all(u8::is_ascii_whitespace) {
             bump(self.counters, "x_truncated_lines");
             let reject = Reject {
@@ -215,13 +254,18 @@ impl Connection<'_> {
     }
 }
 
-/// The tags of the rules a stream line matched.
-fn rule_tags(payload: &[u8]) -> Vec<String> {
+/// The tags of the rules a stream line matched, without this producer's tag prefix.
+fn rule_tags(payload: &[u8], prefix: &str) -> Vec<String> {
     let Ok(v) = serde_json::from_slice::<Value>(payload) else { return Vec::new() };
     v.get("matching_rules")
         .and_then(Value::as_array)
         .map(|rules| {
-            rules.iter().filter_map(|r| r.get("tag").and_then(Value::as_str)).map(str::to_owned).collect()
+            rules
+                .iter()
+                .filter_map(|r| r.get("tag").and_then(Value::as_str))
+                .map(|t| rules::shown_tag(t, prefix))
+                .filter(|t| !t.is_empty())
+                .collect()
         })
         .unwrap_or_default()
 }
