@@ -65,6 +65,11 @@ pub const CATALOG: &[Series] = &[
     counter("tweetpipe_x_auth_failures_total", "X API answers 401 or 403."),
     counter("tweetpipe_x_truncated_lines_total", "X stream lines cut by a dropped connection (dead-lettered)."),
     counter("tweetpipe_x_search_pages_total", "Pages read from X recent search."),
+    counter("tweetpipe_x_oversized_lines_total", "X stream lines longer than --max-line-bytes, cut and dead-lettered as oversized."),
+    counter("tweetpipe_x_search_repeated_tokens_total", "X search polls ended by a next_token seen before in the same poll."),
+    counter("tweetpipe_x_search_bad_pages_total", "X search pages that could not be read (HTML, cut, too large, an error status, no answer)."),
+    counter("tweetpipe_x_search_polls_abandoned_total", "X search polls given up after repeated bad pages; the checkpoint did not move."),
+    counter("tweetpipe_x_search_since_id_refused_total", "X search polls restarted from the start of the window because X refused since_id as too old."),
     // Consumer.
     counter("tweetpipe_consumed_total", "Messages the consumer read and handled (stored, dropped or dead-lettered)."),
     counter("tweetpipe_upserted_total", "Rows inserted or updated."),
