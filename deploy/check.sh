@@ -82,16 +82,16 @@ echo "[deploy] the chart refuses 10 unworkable sets of values"
 # shellcheck source=deploy/local/prometheus.sh
 . "$ROOT/deploy/local/prometheus.sh"
 ensure_prometheus
-promtool check rules deploy/observability/prometheus-alerts.yaml
+promtool check rules deploy/helm/tweetpipe/files/prometheus-alerts.yaml
 promtool test rules deploy/observability/tests/*.yaml
 
 "$TOOLS/venv/bin/hadolint" Dockerfile
 "$TOOLS/venv/bin/python" - <<'PY'
 import json, yaml
-rules = yaml.safe_load(open("deploy/observability/prometheus-alerts.yaml"))
+rules = yaml.safe_load(open("deploy/helm/tweetpipe/files/prometheus-alerts.yaml"))
 alerts = [r["alert"] for g in rules["groups"] for r in g["rules"]]
 assert all(r.get("expr") for g in rules["groups"] for r in g["rules"])
-dash = json.load(open("deploy/observability/grafana-dashboard.json"))
+dash = json.load(open("deploy/helm/tweetpipe/files/grafana-dashboard.json"))
 assert dash["panels"] and all(p["targets"] for p in dash["panels"])
 compose = yaml.safe_load(open("deploy/compose/docker-compose.yml"))
 assert {"kafka", "postgres", "producer", "consumer"} <= set(compose["services"])
