@@ -137,6 +137,11 @@ fn default(arg: &Arg) -> String {
 
 fn description(arg: &Arg) -> String {
     let mut text = arg.get_long_help().or(arg.get_help()).map(|h| h.to_string()).unwrap_or_default();
+    // clap drops a one-line help's final full stop; sentences follow it here.
+    let text_ends = text.trim_end().ends_with(['.', '!', '?', ')', '`']);
+    if !text.trim().is_empty() && !text_ends {
+        text = format!("{}.", text.trim_end());
+    }
     let values: Vec<String> =
         arg.get_possible_values().iter().filter(|v| !v.is_hide_set()).map(|v| format!("`{}`", v.get_name())).collect();
     let is_bool_value = values.len() == 2 && values.iter().all(|v| v == "`true`" || v == "`false`");

@@ -49,11 +49,11 @@ pub fn parse(yaml: &str) -> Vec<Value> {
         if let Some(item) = body.strip_prefix("- ") {
             // An item of the nearest key above that is less indented: a block list.
             if let Some(owner) = values.iter_mut().rev().find(|v| v.indent < indent) {
-                let items = owner.default.get_or_insert_with(String::new);
-                if !items.is_empty() {
-                    items.push_str(", ");
-                }
-                items.push_str(strip_comment(item));
+                let item = strip_comment(item);
+                owner.default = Some(match owner.default.take() {
+                    Some(items) => format!("{}, {item}]", items.trim_end_matches(']')),
+                    None => format!("[{item}]"),
+                });
             }
             comment.clear();
             continue;
@@ -77,7 +77,6 @@ pub fn parse(yaml: &str) -> Vec<Value> {
         stack.push((indent, key.to_string()));
         comment.clear();
     }
-    // A key with neither a value nor children is an empty list whose items were all comments.
     values
 }
 
@@ -127,10 +126,10 @@ pub fn markdown(yaml: &str, source: &str) -> anyhow::Result<String> {
     );
     for top in values.iter().filter(|v| !v.path.contains('.')) {
         let _ = writeln!(out, "## `{}`\n", top.path);
-        if !top.comment.is_empty() {
-            let _ = writeln!(out, "{}\n", top.comment);
-        }
         let prefix = format!("{}.", top.path);
+        if !top.comment.is_empty() && is_parent(&values, top) {
+            let _ = writeln!(out, "{}\n", html_escape(&top.comment));
+        }
         let rows: Vec<&Value> = if is_parent(&values, top) {
             values.iter().filter(|v| v.path.starts_with(&prefix)).collect()
         } else {
@@ -144,12 +143,17 @@ pub fn markdown(yaml: &str, source: &str) -> anyhow::Result<String> {
                 None if is_parent(&values, value) => String::new(),
                 None => "`[]`".to_string(),
             };
-            let text = if value.comment.is_empty() && value.path == top.path { String::new() } else { value.comment.replace('|', "\\|") };
+            let text = html_escape(&value.comment).replace('|', "\\|");
             let _ = writeln!(out, "| `{}` | {default} | {text} |", value.path);
         }
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Comment text as Markdown shows it: `<release>` is not an HTML tag.
+fn html_escape(text: &str) -> String {
+    text.replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]
@@ -164,7 +168,7 @@ mod tests {
         let find = |p: &str| values.iter().find(|v| v.path == p).unwrap_or_else(|| panic!("{p} missing"));
         assert_eq!(find("image.repository").comment, "The registry path.");
         assert_eq!(find("image.pullPolicy").default.as_deref(), Some("IfNotPresent"));
-        assert_eq!(find("extraArgs").default.as_deref(), Some("--a, --c"));
+        assert_eq!(find("extraArgs").default.as_deref(), Some("[--a, --c]"));
         assert_eq!(find("extraArgs").comment, "Args.");
         assert_eq!(find("res.requests").default.as_deref(), Some("{cpu: 1}"));
         assert!(values.iter().all(|v| v.path != "jb"), "text block lines are not keys");

@@ -21,7 +21,8 @@ pub fn man_pages(root: &Command) -> anyhow::Result<Vec<Generated>> {
 
 fn page(command: &Command, name: String, pages: &mut Vec<Generated>) -> anyhow::Result<()> {
     let mut buffer = Vec::new();
-    clap_mangen::Man::new(command.clone().name(name.clone())).render(&mut buffer)?;
+    // After `Command::build`, a subcommand's display name is already `parent-child`.
+    clap_mangen::Man::new(command.clone()).title(name.clone()).render(&mut buffer)?;
     pages.push(Generated { path: Path::new(MAN_DIR).join(format!("{name}.1")), contents: buffer });
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
         page(sub, format!("{name}-{}", sub.get_name()), pages)?;
