@@ -59,7 +59,8 @@ fn section(out: &mut String, title: &str, command: &Command) {
     let usage = command.clone().render_usage().to_string();
     let usage = usage.trim().trim_start_matches("Usage:").trim();
     let _ = writeln!(out, "```text\n{usage}\n```\n");
-    let subs: Vec<&Command> = command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help").collect();
+    let subs: Vec<&Command> =
+        command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help").collect();
     if !subs.is_empty() {
         let _ = writeln!(out, "| command | what it does |\n|---|---|");
         for sub in subs {
@@ -127,7 +128,8 @@ fn default(arg: &Arg) -> String {
     if arg.is_hide_default_value_set() || is_switch {
         return String::new();
     }
-    let values: Vec<String> = arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
+    let values: Vec<String> =
+        arg.get_default_values().iter().map(|v| v.to_string_lossy().into_owned()).collect();
     if values.is_empty() {
         String::new()
     } else {
@@ -142,8 +144,12 @@ fn description(arg: &Arg) -> String {
     if !text.trim().is_empty() && !text_ends {
         text = format!("{}.", text.trim_end());
     }
-    let values: Vec<String> =
-        arg.get_possible_values().iter().filter(|v| !v.is_hide_set()).map(|v| format!("`{}`", v.get_name())).collect();
+    let values: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| format!("`{}`", v.get_name()))
+        .collect();
     let is_bool_value = values.len() == 2 && values.iter().all(|v| v == "`true`" || v == "`false`");
     if !values.is_empty() && !is_bool_value {
         let _ = write!(text, " One of {}.", values.join(", "));

@@ -100,7 +100,8 @@ pub fn undocumented(values: &[Value]) -> Vec<String> {
         .filter(|v| v.comment.is_empty())
         .filter(|v| {
             let parent = v.path.rsplit_once('.').map(|(p, _)| p);
-            is_parent(values, v) || parent.is_none_or(|p| values.iter().all(|o| o.path != p || o.comment.is_empty()))
+            is_parent(values, v)
+                || parent.is_none_or(|p| values.iter().all(|o| o.path != p || o.comment.is_empty()))
         })
         .map(|v| v.path.clone())
         .collect()
@@ -111,7 +112,10 @@ pub fn markdown(yaml: &str, source: &str) -> anyhow::Result<String> {
     let values = parse(yaml);
     let missing = undocumented(&values);
     if !missing.is_empty() {
-        anyhow::bail!("{source}: describe these values with a `# comment` line above them: {}", missing.join(", "));
+        anyhow::bail!(
+            "{source}: describe these values with a `# comment` line above them: {}",
+            missing.join(", ")
+        );
     }
     let mut out = String::new();
     let _ = writeln!(out, "# Helm values reference\n");

@@ -29,7 +29,10 @@ pub struct Generated {
 
 /// The repository root (this crate sits one level below it).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Every generated file, in memory.
@@ -50,7 +53,8 @@ pub fn generate(root: &Path) -> anyhow::Result<Vec<Generated>> {
         files.extend(man::completions(&command));
     }
     let values_path = root.join(CHART_VALUES);
-    let values = std::fs::read_to_string(&values_path).with_context(|| format!("reading {}", values_path.display()))?;
+    let values = std::fs::read_to_string(&values_path)
+        .with_context(|| format!("reading {}", values_path.display()))?;
     files.push(Generated {
         path: Path::new(REFERENCE_DIR).join("helm-values.md"),
         contents: helm_values::markdown(&values, CHART_VALUES)?.into_bytes(),

@@ -131,7 +131,11 @@ pub fn broken(root: &Path) -> Vec<String> {
             }
             let target_text = std::fs::read_to_string(root.join(&resolved)).unwrap_or_default();
             if !anchors(&target_text).contains(anchor) {
-                problems.push(format!("{}: {target} (no heading #{anchor} in {})", file.display(), resolved.display()));
+                problems.push(format!(
+                    "{}: {target} (no heading #{anchor} in {})",
+                    file.display(),
+                    resolved.display()
+                ));
             }
         }
     }

@@ -33,12 +33,16 @@ fn page(command: &Command, name: String, pages: &mut Vec<Generated>) -> anyhow::
 /// Completion scripts for the shells most users have.
 pub fn completions(root: &Command) -> Vec<Generated> {
     let name = root.get_name().to_string();
-    [(Shell::Bash, format!("{name}.bash")), (Shell::Zsh, format!("_{name}")), (Shell::Fish, format!("{name}.fish"))]
-        .into_iter()
-        .map(|(shell, file)| {
-            let mut buffer = Vec::new();
-            clap_complete::generate(shell, &mut root.clone(), name.clone(), &mut buffer);
-            Generated { path: Path::new(COMPLETIONS_DIR).join(file), contents: buffer }
-        })
-        .collect()
+    [
+        (Shell::Bash, format!("{name}.bash")),
+        (Shell::Zsh, format!("_{name}")),
+        (Shell::Fish, format!("{name}.fish")),
+    ]
+    .into_iter()
+    .map(|(shell, file)| {
+        let mut buffer = Vec::new();
+        clap_complete::generate(shell, &mut root.clone(), name.clone(), &mut buffer);
+        Generated { path: Path::new(COMPLETIONS_DIR).join(file), contents: buffer }
+    })
+    .collect()
 }
