@@ -101,7 +101,7 @@ pub fn undocumented(values: &[Value]) -> Vec<String> {
         .filter(|v| {
             let parent = v.path.rsplit_once('.').map(|(p, _)| p);
             is_parent(values, v)
-                || parent.is_none_or(|p| values.iter().all(|o| o.path != p || o.comment.is_empty()))
+                || parent.map_or(true, |p| values.iter().all(|o| o.path != p || o.comment.is_empty()))
         })
         .map(|v| v.path.clone())
         .collect()

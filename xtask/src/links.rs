@@ -126,7 +126,7 @@ pub fn broken(root: &Path) -> Vec<String> {
                 continue;
             }
             let Some(anchor) = anchor else { continue };
-            if resolved.extension().is_none_or(|e| e != "md") {
+            if resolved.extension().map_or(true, |e| e != "md") {
                 continue;
             }
             let target_text = std::fs::read_to_string(root.join(&resolved)).unwrap_or_default();
