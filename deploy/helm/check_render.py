@@ -1,6 +1,8 @@
 """Rules every render of the chart must keep, beyond the Kubernetes schemas (which know nothing
 of KEDA): usage: check_render.py RENDERED.yaml NAME."""
+import json
 import os
+import re
 import sys
 
 import yaml
@@ -21,7 +23,7 @@ def check(cond, msg):
         fail(msg)
 
 
-(config,) = by_kind["ConfigMap"]
+(config,) = [c for c in by_kind["ConfigMap"] if c["metadata"]["name"].endswith("-config")]
 env = config["data"]
 partitions = int(env["TWEETPIPE_PARTITIONS"])
 sasl = "KAFKA_SASL_MECHANISM" in env
@@ -79,6 +81,7 @@ check(pdb["spec"]["selector"]["matchLabels"].items() <= consumer_labels.items(),
 SECRETS = {"DATABASE_URL", "X_BEARER_TOKEN", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_USERNAME"}
 images = set()
 pods = [(d["metadata"]["name"], d["spec"]["template"]["spec"]) for d in docs if d["kind"] in ("Deployment", "Job")]
+pods += [(d["metadata"]["name"], d["spec"]) for d in docs if d["kind"] == "Pod"]
 for owner, pod in pods:
     check(pod["securityContext"]["runAsNonRoot"] is True, f"{owner} runs as non-root")
     check(pod["terminationGracePeriodSeconds"] > 20, f"{owner}: longer than the consumer's drain deadline")
@@ -99,6 +102,9 @@ for owner, pod in pods:
             return any(os.path.dirname(file) == m or file == m for m in mounts)
 
         kafka_client = c["command"][-1] != "migrate"
+        if "DATABASE_URL" in names and c["command"][-1] == "migrate":
+            check("PGSSLROOTCERT" not in env or any(e["name"] == "PGSSLROOTCERT" for e in c["env"]),
+                  f"{where}: the hook Job cannot read the ConfigMap, so it sets the PostgreSQL TLS itself")
         if kafka_client and "KAFKA_SSL_CA_LOCATION" in env:
             check(mounted(env["KAFKA_SSL_CA_LOCATION"]), f"{where} lacks the Kafka CA")
         if "DATABASE_URL" in names and "PGSSLROOTCERT" in env:
@@ -126,7 +132,15 @@ if "producer" in deployments:
     (c,) = d["spec"]["template"]["spec"]["containers"]
     check(any(a.startswith("--source=") for a in c["args"]), "the producer names its source")
 
+def component(obj):
+    return obj["metadata"]["labels"]["app.kubernetes.io/name"].removeprefix("tweetpipe-")
+
+
+jobs = {}
 for job in by_kind.get("Job", []):
+    jobs.setdefault(component(job), []).append(job)
+    check("ttlSecondsAfterFinished" in job["spec"], f"{job['metadata']['name']}: finished Jobs are cleaned up")
+for job in jobs.get("backfill", []):
     pod = job["spec"]["template"]["spec"]
     (c,) = pod["containers"]
     check(pod["restartPolicy"] == "Never", "podFailurePolicy needs restartPolicy Never")
@@ -135,5 +149,63 @@ for job in by_kind.get("Job", []):
     rules = job["spec"]["podFailurePolicy"]["rules"]
     fail_fast = {v for r in rules if r["action"] == "FailJob" for v in r.get("onExitCodes", {}).get("values", [])}
     check(78 in fail_fast and 69 not in fail_fast, "78 fails the Job at once, 69 is retried")
+
+# Migrations: a hook Job before install and upgrade, and consumers that leave the schema alone.
+run_args = consumer["spec"]["template"]["spec"]["containers"][0].get("args", [])
+migrate = jobs.get("migrate", [])
+if migrate:
+    (job,) = migrate
+    hooks = set(job["metadata"]["annotations"]["helm.sh/hook"].split(","))
+    check(hooks == {"pre-install", "pre-upgrade"}, f"migrations run before install and upgrade, not {hooks}")
+    (c,) = job["spec"]["template"]["spec"]["containers"]
+    check(c["command"][-1] == "migrate", "the hook Job migrates")
+    check("envFrom" not in c, "the hook Job runs before the ConfigMap exists")
+    check(env.get("TWEETPIPE_MIGRATE") == "false" and "--no-migrate" in run_args, "consumers do not migrate")
+else:
+    check("TWEETPIPE_MIGRATE" not in env and "--no-migrate" not in run_args, "without the hook, consumers migrate")
+
+# Every pod runs as the release's ServiceAccount (when it makes one), with no API token.
+accounts = {a["metadata"]["name"] for a in by_kind.get("ServiceAccount", [])}
+for owner, pod in pods:
+    check(pod.get("automountServiceAccountToken") is False, f"{owner}: no API token")
+    if accounts and not owner.endswith("-migrate"):
+        check(pod["serviceAccountName"] in accounts, f"{owner} runs as the release's ServiceAccount")
+
+# Prometheus Operator: jobs named as the alert rules expect; the rules and dashboard are the
+# repository's files, unchanged.
+chart = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tweetpipe")
+alerts = yaml.safe_load(open(os.path.join(chart, "files/prometheus-alerts.yaml")))
+for pm in by_kind.get("PodMonitor", []):
+    check(pm["spec"]["jobLabel"] == "app.kubernetes.io/name", "the PodMonitor names jobs after app.kubernetes.io/name")
+    names = {d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] for d in by_kind["Deployment"]}
+    wanted = set(re.findall(r'job="(tweetpipe-[a-z]+)"', json.dumps(alerts)))
+    check(wanted <= names, f"the rules' jobs {wanted} are the pods' app.kubernetes.io/name values {names}")
+for rule in by_kind.get("PrometheusRule", []):
+    check(rule["spec"] == alerts, "the PrometheusRule is files/prometheus-alerts.yaml")
+    for r in (r for g in rule["spec"]["groups"] for r in g["rules"]):
+        check("/docs/operations.md#" + r["alert"].lower() in r["annotations"]["runbook_url"], f"{r['alert']} runbook")
+dashboards = [c for c in docs if c["kind"] == "ConfigMap" and c["metadata"]["labels"].get("grafana_dashboard") == "1"]
+for cm in dashboards:
+    (text,) = cm["data"].values()
+    check(json.loads(text) == json.load(open(os.path.join(chart, "files/grafana-dashboard.json"))), "the dashboard file")
+
+# helm test: a pod running check.
+for pod in by_kind.get("Pod", []):
+    check(pod["metadata"]["annotations"]["helm.sh/hook"] == "test", "test pods are helm test hooks")
+    check(pod["spec"]["containers"][0]["command"][-1] == "check", "helm test runs check")
+
+# x-search: its query, and its checkpoint on a writable volume (the root is read-only).
+if "producer" in deployments:
+    pod = deployments["producer"]["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    if "--source=x-search" in c["args"]:
+        check(any(a.startswith("--query=") and len(a) > 8 for a in c["args"]), "x-search has a query")
+        (cp,) = [a.removeprefix("--checkpoint-file=") for a in c["args"] if a.startswith("--checkpoint-file=")]
+        (mount,) = [m for m in c["volumeMounts"] if cp.startswith(m["mountPath"] + "/")]
+        (vol,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        claim = vol["persistentVolumeClaim"]["claimName"]
+        check(not mount.get("readOnly") and pod["securityContext"].get("fsGroup"), "the checkpoint is writable")
+        check(claim in {p["metadata"]["name"] for p in by_kind.get("PersistentVolumeClaim", [])} or name == "x-search-claim",
+              "the checkpoint's claim is rendered")
 
 print(f"[deploy] chart render {name}: {len(docs)} objects valid")

@@ -32,6 +32,7 @@ mod topic;
 pub struct Cli {
     /// Log line format.
     #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t, global = true)]
+    #[arg(help_heading = "Output")]
     pub log_format: LogFormat,
 
     #[command(subcommand)]
@@ -65,58 +66,72 @@ pub struct CheckArgs {
 
     /// How long the whole check may take (it does not wait out start-up retries).
     #[arg(long, env = "TWEETPIPE_CHECK_TIMEOUT", default_value = "10s", value_parser = duration::secs, value_name = "DURATION")]
+    #[arg(help_heading = "Check")]
     pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
     #[command(flatten)]
+    #[command(next_help_heading = "Synthetic")]
     pub synthetic: SyntheticArgs,
 
     /// Where the JSON lines go; `-` for stdout.
     #[arg(long, default_value = "-")]
+    #[arg(help_heading = "Output")]
     pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ProduceArgs {
     #[command(flatten)]
+    #[command(next_help_heading = "Kafka")]
     pub kafka: KafkaArgs,
 
     /// Topic to produce to; dead letters go to `<topic>.dlq`.
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
+    #[arg(help_heading = "Kafka")]
     pub topic: String,
 
     /// Where tweets come from, read in order (repeatable): `file:PATH` (JSON lines or one JSON
     /// document; `.gz` too), `stdin`, `synthetic`, `x-stream` (the X filtered stream) or
     /// `x-search` (X recent search). Required: the producer never makes up input itself.
     #[arg(long = "source", value_name = "SOURCE", required = true, value_parser = SourceSpec::parse)]
+    #[arg(env = "TWEETPIPE_SOURCE")]
+    #[arg(help_heading = "Source")]
     pub source: Vec<SourceSpec>,
 
     #[command(flatten)]
+    #[command(next_help_heading = "Synthetic")]
     pub synthetic: SyntheticArgs,
 
     #[command(flatten)]
+    #[command(next_help_heading = "X API")]
     pub x: XArgs,
 
     /// Partitions for topics this run creates (it never changes existing topics).
     #[arg(long, env = "TWEETPIPE_PARTITIONS", default_value_t = 6)]
+    #[arg(help_heading = "Topic creation")]
     pub partitions: i32,
 
     /// Replication factor for topics this run creates (-1: the broker's default).
     #[arg(long, env = "TWEETPIPE_REPLICATION_FACTOR", default_value_t = -1, allow_hyphen_values = true)]
+    #[arg(help_heading = "Topic creation")]
     pub replication_factor: i32,
 
     /// Create the topic and its dead-letter topic when missing.
     #[arg(long, env = "TWEETPIPE_CREATE_TOPICS", default_value_t = true, action = ArgAction::Set)]
+    #[arg(help_heading = "Topic creation")]
     pub create_topics: bool,
 
     /// Largest tweet message; a larger one is dead-lettered (cut short) with reason `oversized`.
     #[arg(long, env = "TWEETPIPE_MAX_MESSAGE_BYTES", default_value_t = 1_000_000)]
+    #[arg(help_heading = "Kafka")]
     pub max_message_bytes: usize,
 
     /// Longest input line (or document) read into memory; longer ones are dead-lettered.
     #[arg(long, env = "TWEETPIPE_MAX_LINE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(help_heading = "Source")]
     pub max_line_bytes: usize,
 
     /// How long the final flush may wait for outstanding deliveries, e.g. `30s`.
@@ -127,16 +142,19 @@ pub struct ProduceArgs {
         value_parser = duration::secs,
         value_name = "DURATION"
     )]
+    #[arg(help_heading = "Kafka")]
     pub flush_timeout: Duration,
 
     /// Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:9090; port 0 picks a free port).
     #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
+    #[arg(help_heading = "Metrics")]
     pub http_addr: Option<std::net::SocketAddr>,
 
     /// Add lineage headers to every tweet and deletion: `tweetpipe.format`, `tweetpipe.source`
     /// and `tweetpipe.source.line`. Off by default: librdkafka keeps each header as its own
     /// allocation, which costs a fifth to a half of the producer's throughput on small tweets.
     #[arg(long, env = "TWEETPIPE_LINEAGE_HEADERS")]
+    #[arg(help_heading = "Kafka")]
     pub lineage_headers: bool,
 
     /// Messages buffered between the readers and Kafka: single records from the X API and the
@@ -146,6 +164,7 @@ pub struct ProduceArgs {
 
     /// Also write the summary as one JSON object to this file (for scripts and tests).
     #[arg(long = "summary-json", env = "TWEETPIPE_SUMMARY_JSON", value_name = "FILE")]
+    #[arg(help_heading = "Output")]
     pub summary_json: Option<PathBuf>,
 }
 

@@ -1,5 +1,5 @@
 //! A real Prometheus scraping a running consumer and the lag exporter, loading the real alert
-//! rules (`deploy/observability/prometheus-alerts.yaml`, unchanged) and answering the real
+//! rules (`deploy/helm/tweetpipe/files/prometheus-alerts.yaml`, unchanged) and answering the real
 //! dashboard's queries.
 //!
 //! The rules are evaluated every second. An alert is *pending* from the first evaluation where
@@ -60,7 +60,7 @@ impl Prometheus {
                 targets.display()
             ));
         }
-        let rules = repo_file("deploy/observability/prometheus-alerts.yaml");
+        let rules = repo_file("deploy/helm/tweetpipe/files/prometheus-alerts.yaml");
         let config = format!(
             "global: {{scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}}\n\
              rule_files: ['{}']\nscrape_configs:\n{jobs}",
@@ -138,15 +138,15 @@ impl Drop for KillOnPanic {
 
 /// The alert names of the rule file, in order.
 fn alert_names() -> Vec<String> {
-    let text =
-        std::fs::read_to_string(repo_file("deploy/observability/prometheus-alerts.yaml")).expect("rules");
+    let text = std::fs::read_to_string(repo_file("deploy/helm/tweetpipe/files/prometheus-alerts.yaml"))
+        .expect("rules");
     text.lines().filter_map(|l| l.trim().strip_prefix("- alert:")).map(|n| n.trim().to_owned()).collect()
 }
 
 /// Every PromQL query of the dashboard's panels, with Grafana's variables filled in.
 fn dashboard_queries(group: &str) -> Vec<String> {
-    let text =
-        std::fs::read_to_string(repo_file("deploy/observability/grafana-dashboard.json")).expect("dashboard");
+    let text = std::fs::read_to_string(repo_file("deploy/helm/tweetpipe/files/grafana-dashboard.json"))
+        .expect("dashboard");
     let dashboard: Value = serde_json::from_str(&text).expect("dashboard JSON");
     let mut out = Vec::new();
     for panel in dashboard["panels"].as_array().expect("panels") {
@@ -155,6 +155,8 @@ fn dashboard_queries(group: &str) -> Vec<String> {
             let expr = expr
                 .replace("${group}", group)
                 .replace("$group", group)
+                .replace("$namespace", ".*")
+                .replace("$job", ".*")
                 .replace("$__rate_interval", "1m")
                 .replace("$__interval", "15s")
                 .replace("$__range", "1h");

@@ -80,8 +80,10 @@ fn every_series_recorded_in_the_code_has_help_text() {
 
 #[test]
 fn alerts_and_dashboard_only_use_exported_series() {
-    for file in ["deploy/observability/prometheus-alerts.yaml", "deploy/observability/grafana-dashboard.json"]
-    {
+    for file in [
+        "deploy/helm/tweetpipe/files/prometheus-alerts.yaml",
+        "deploy/helm/tweetpipe/files/grafana-dashboard.json",
+    ] {
         let text = std::fs::read_to_string(workspace().join(file)).expect("readable file");
         let unknown: Vec<String> = names_in(&text).into_iter().filter(|n| !catalogued(n)).collect();
         assert!(unknown.is_empty(), "{file} uses series nothing exports: {unknown:?}");

@@ -26,9 +26,11 @@ pub enum TopicCommand {
 #[derive(Debug, Clone, Args)]
 pub struct TopicArgs {
     #[command(flatten)]
+    #[command(next_help_heading = "Kafka")]
     pub kafka: KafkaArgs,
 
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
+    #[arg(help_heading = "Kafka")]
     pub topic: String,
 }
 

@@ -1,10 +1,69 @@
-{{/* Names: the release name, with "-tweetpipe" unless it already says so. */}}
+{{/* The chart's name, or nameOverride. */}}
+{{- define "tweetpipe.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Object names: fullnameOverride, else the release name, with "-<name>" unless it already
+says so. Truncated to leave room for the longest suffix ("-backfill-…" is cut separately). */}}
 {{- define "tweetpipe.fullname" -}}
-{{- if contains "tweetpipe" .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "tweetpipe.name" . -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 50 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-tweetpipe" .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The ServiceAccount every pod runs as. */}}
+{{- define "tweetpipe.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "tweetpipe.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-level settings of one component: the ServiceAccount (no API token: no pod talks to
+the Kubernetes API), then scheduling. Call with (dict "root" $ "pod" .Values.consumer). */}}
+{{- define "tweetpipe.podSpec" -}}
+serviceAccountName: {{ include "tweetpipe.serviceAccountName" .root }}
+automountServiceAccountToken: false
+{{- with .pod.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- with .pod.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .pod.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .pod.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .pod.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- include "tweetpipe.podSecurity" .root | nindent 2 }}
+{{- end -}}
+
+{{/* A pod template's labels: the component's, and podLabels (which cannot replace them).
+Call with (dict "root" $ "component" "consumer" "pod" .Values.consumer). */}}
+{{- define "tweetpipe.podLabels" -}}
+{{- $labels := fromYaml (include "tweetpipe.labels" .) -}}
+{{- toYaml (merge $labels (default (dict) .pod.podLabels)) -}}
 {{- end -}}
 
 {{/* Labels of every object; call with (dict "root" $ "component" "consumer"). */}}
@@ -16,6 +75,8 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{- end -}}
 
+{{/* app.kubernetes.io/name is fixed, not nameOverride: it names the scrape job (the PodMonitor's
+jobLabel) and the alert rules select job="tweetpipe-producer" and so on. */}}
 {{- define "tweetpipe.selector" -}}
 app.kubernetes.io/name: tweetpipe-{{ .component }}
 app.kubernetes.io/instance: {{ .root.Release.Name }}
@@ -167,12 +228,21 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{ toYaml .Values.securityContext.container }}
 {{- end -}}
 
-{{- define "tweetpipe.metricsAnnotations" -}}
-{{- if .root.Values.metrics.annotations }}
-prometheus.io/scrape: "true"
-prometheus.io/port: {{ .port | quote }}
-prometheus.io/path: /metrics
-{{- end }}
+{{/* A pod template's annotations: prometheus.io/* (with metrics.annotations, for a pod that
+serves a port), and podAnnotations. Call with (dict "root" $ "pod" .Values.X "port" 9090). */}}
+{{- define "tweetpipe.podAnnotations" -}}
+{{- $annotations := dict -}}
+{{- if and .port .root.Values.metrics.annotations -}}
+{{- $_ := set $annotations "prometheus.io/scrape" "true" -}}
+{{- $_ := set $annotations "prometheus.io/port" (toString .port) -}}
+{{- $_ := set $annotations "prometheus.io/path" "/metrics" -}}
+{{- end -}}
+{{- with .checksum }}
+{{- $_ := set $annotations "checksum/config" . -}}
+{{- end -}}
+{{- with merge $annotations (default (dict) .pod.podAnnotations) -}}
+{{- toYaml . -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "tweetpipe.probes" -}}
@@ -189,7 +259,8 @@ livenessProbe:
   failureThreshold: 3
 {{- end -}}
 
-{{/* The consumer's arguments after `run` or `check`. */}}
+{{/* The consumer's arguments after `run` or `check` (migrations, when the hook Job runs them,
+are turned off by TWEETPIPE_MIGRATE=false in the ConfigMap, which `check` reads too). */}}
 {{- define "tweetpipe.consumerArgs" -}}
 {{- include "tweetpipe.groupProtocolArgs" . }}
 {{- include "tweetpipe.kafkaArgs" . }}
