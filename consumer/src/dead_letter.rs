@@ -84,7 +84,9 @@ impl DeadLetters {
     }
 }
 
-/// Refusals that no retry can fix: the same record would be refused again.
+/// Refusals that no retry can fix: the same record would be refused again. A missing
+/// authorisation is not one of them: like a database privilege, it is an outage an operator
+/// fixes, waited out rather than turned into a lost record.
 fn is_permanent(e: &KafkaError) -> bool {
     let code = match e {
         KafkaError::MessageProduction(code) => *code,
@@ -98,8 +100,6 @@ fn is_permanent(e: &KafkaError) -> bool {
             | RDKafkaErrorCode::InvalidRecord
             | RDKafkaErrorCode::MessageBatchTooLarge
             | RDKafkaErrorCode::InvalidRequiredAcks
-            | RDKafkaErrorCode::TopicAuthorizationFailed
-            | RDKafkaErrorCode::ClusterAuthorizationFailed
             | RDKafkaErrorCode::PolicyViolation
             | RDKafkaErrorCode::UnsupportedCompressionType
     )
@@ -110,9 +110,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn size_and_authorisation_refusals_are_permanent_outages_are_not() {
+    fn size_refusals_are_permanent_outages_and_authorisation_are_not() {
         assert!(is_permanent(&KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge)));
-        assert!(is_permanent(&KafkaError::MessageProduction(RDKafkaErrorCode::TopicAuthorizationFailed)));
+        assert!(!is_permanent(&KafkaError::MessageProduction(RDKafkaErrorCode::TopicAuthorizationFailed)));
         assert!(!is_permanent(&KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut)));
         assert!(!is_permanent(&KafkaError::MessageProduction(RDKafkaErrorCode::AllBrokersDown)));
     }

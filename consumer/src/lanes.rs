@@ -58,7 +58,9 @@ impl Lanes {
         }
         let mut deletes = Some(deletes).filter(|d| !d.is_empty());
         let mut pending = Vec::new();
-        for (lane, rows) in self.lanes.iter().zip(parts) {
+        for (lane, mut rows) in self.lanes.iter().zip(parts) {
+            // Rows locked in id order: two groups writing the same ids do not deadlock.
+            rows.sort_unstable_by_key(|r| r.tweet.id);
             if rows.is_empty() && deletes.is_none() {
                 continue;
             }

@@ -171,7 +171,7 @@ impl Prepared {
         }
         if !self.deletes.is_empty() {
             let before = self.rows.len();
-            let deletes = &self.deletes;
+            let deletes: std::collections::HashSet<i64> = self.deletes.iter().copied().collect();
             self.rows.retain(|r| !deletes.contains(&r.tweet.id));
             skipped += (before - self.rows.len()) as u64;
         }

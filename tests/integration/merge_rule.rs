@@ -233,6 +233,58 @@ fn shuffle<T>(v: &mut [T], mut s: u64) {
     }
 }
 
+/// Letters that compress badly, so that PostgreSQL cannot squeeze them under its index limit.
+fn incompressible(seed: u64, len: usize) -> String {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(x % 62) as usize])
+        })
+        .collect()
+}
+
+/// Twenty tweets the database refuses alike (usernames too long for the index) are the records'
+/// fault, not an outage: a plain probe row is stored fine, so they are dead-lettered and the
+/// consumer moves on instead of waiting forever.
+#[tokio::test(flavor = "multi_thread")]
+async fn many_records_refused_alike_are_still_the_records_fault() {
+    let ctx = TestContext::new("refused_alike").await.expect("context");
+    tweetpipe_consumer::db::migrate(&ctx.pool).await.expect("migrate");
+    let writer = Writer::new(ctx.pool.clone(), false, tweetpipe_common::shutdown::Shutdown::new());
+    let msgs: Vec<OwnedMessage> = (0..20u64)
+        .map(|i| {
+            let id = BASE + i as i64;
+            let v = serde_json::json!({"data": {"id": id.to_string(), "text": "x", "author_id": "7"},
+                "includes": {"users": [{"id": "7", "username": incompressible(i + 1, 12_000)}]}})
+            .to_string();
+            OwnedMessage::new(
+                Some(v.into_bytes()),
+                Some(id.to_string().into_bytes()),
+                "t".into(),
+                Timestamp::NotAvailable,
+                0,
+                i as i64,
+                None,
+            )
+        })
+        .collect();
+    let filters = Filters::new(&["music".into()], None, FilterMode::Drop).expect("rules");
+    let mut prepared = prepare(&msgs, &Shaping { filters: &filters, pseudonyms: None });
+    prepared.settle(&RecentIds::new(0));
+    let written =
+        tokio::time::timeout(std::time::Duration::from_secs(120), writer.write(&prepared.rows, &[]))
+            .await
+            .expect("not treated as an outage")
+            .expect("written");
+    assert_eq!(written.refused.len(), 20);
+    assert!(written.refused.iter().all(|r| r.reason.starts_with("SQLSTATE 54000")));
+    assert_eq!(written.retries, 0);
+    ctx.cleanup().await;
+}
+
 /// A copy the database refuses (here: a username too long for its index) never costs the valid
 /// copies of its id, in the same batch: the join is refused, then each copy is written alone.
 #[tokio::test(flavor = "multi_thread")]
@@ -240,15 +292,7 @@ async fn a_refused_copy_never_costs_the_valid_copies_of_its_id() {
     let ctx = TestContext::new("refused_copy").await.expect("context");
     tweetpipe_consumer::db::migrate(&ctx.pool).await.expect("migrate");
     let writer = Writer::new(ctx.pool.clone(), false, tweetpipe_common::shutdown::Shutdown::new());
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let long: String = std::iter::once('z')
-        .chain((0..12_000).map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(x % 62) as usize])
-        }))
-        .collect();
+    let long = format!("z{}", incompressible(0x9E37_79B9_7F4A_7C15, 12_000));
     let valid = Copy {
         id: BASE,
         metrics: [Some(5), None, None, None],

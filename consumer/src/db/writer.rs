@@ -7,8 +7,8 @@
 //!   written copy by copy, so one refused copy never costs the valid copies of its id. Refused
 //!   records are dead-lettered (`db_rejected`, with SQLSTATE and message), the rest commit
 //!   together. When every record of a part of [`UNIFORM_REFUSAL_MIN`] or more is refused with
-//!   one SQLSTATE, that is the database, not the records (a column changed type, say): an
-//!   outage.
+//!   one SQLSTATE and a probe row (a plain tweet, rolled back) is refused too, that is the
+//!   database, not the records (a column changed type, say): an outage.
 //! - **an outage**: nothing is committed; the part is retried on the common [`Backoff`] for as
 //!   long as it lasts, and [`Writer::stalled`] says so, for the consumer to hold its partitions
 //!   (paused, still polling, so it stays in the group). Never dead-lettered.
@@ -128,7 +128,10 @@ impl Writer {
     /// One transaction: the deletions lock, the rows (isolating refused records when asked),
     /// the deletions, commit.
     async fn attempt(&self, rows: &[Row], deletes: &[i64], isolate: bool) -> Result<Written, Failure> {
-        let mut tx = self.pool.begin().await.map_err(Failure::Outage)?;
+        // Read committed whatever the server's default: the deletions lock works because each
+        // statement after it sees what committed before it was granted.
+        let mut tx =
+            self.pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await.map_err(Failure::Outage)?;
         counts::lock(&mut tx, !deletes.is_empty()).await.map_err(Failure::Outage)?;
         let mut written = Written::default();
         if isolate {
@@ -179,32 +182,52 @@ impl Writer {
                 continue;
             }
             let row = &rows[range.start];
-            refused_rows += 1;
-            codes.insert(sqlstate(&e));
             if row.copies.is_empty() {
                 out.refused.push(refuse(row, &e));
+                refused_rows += 1;
             } else {
                 // The join of the copies was refused: each copy alone, so the valid ones land
                 // (the rule is a join: copy by copy gives the row all of them together would).
+                let mut landed = false;
                 for copy in &row.copies {
                     match self.in_savepoint(tx, std::slice::from_ref(copy)).await {
-                        Ok(outcome) => out.outcome += outcome,
+                        Ok(outcome) => {
+                            out.outcome += outcome;
+                            landed = true;
+                        }
                         Err(e) if is_about_the_data(&e) => out.refused.push(refuse(copy, &e)),
                         Err(e) => return Err(e),
                     }
                 }
+                refused_rows += usize::from(!landed);
             }
+            codes.insert(sqlstate(&e));
             last_refusal = Some(e);
         }
         match last_refusal {
             Some(e)
                 if rows.len() >= UNIFORM_REFUSAL_MIN && refused_rows == rows.len() && codes.len() == 1 =>
             {
-                tracing::warn!(rows = rows.len(), sqlstate = ?codes.first(), "every record refused alike: treating it as the database's problem");
-                Err(e)
+                // Bad records, or a database that refuses anything? A plain tweet tells.
+                match self.in_savepoint_rolled_back(tx, &[probe()]).await {
+                    Err(p) if is_about_the_data(&p) && sqlstate(&p) == sqlstate(&e) => {
+                        tracing::warn!(rows = rows.len(), sqlstate = ?codes.first(), "every record refused alike, a plain one too: the database's problem");
+                        Err(e)
+                    }
+                    Err(p) if !is_about_the_data(&p) => Err(p),
+                    _ => Ok(()),
+                }
             }
             _ => Ok(()),
         }
+    }
+
+    /// Writes `rows` in a savepoint and always rolls it back.
+    async fn in_savepoint_rolled_back(&self, tx: &mut PgConnection, rows: &[Row]) -> Result<(), sqlx::Error> {
+        let mut savepoint = tx.begin().await?;
+        let written = upsert(&mut savepoint, rows, self.link_content).await;
+        savepoint.rollback().await?;
+        written.map(|_| ())
     }
 
     async fn in_savepoint(&self, tx: &mut PgConnection, rows: &[Row]) -> Result<Outcome, sqlx::Error> {
@@ -221,6 +244,29 @@ impl Writer {
             }
         }
     }
+}
+
+/// A plain tweet any working database stores (never committed: its savepoint is rolled back).
+fn probe() -> Row {
+    let tweet = tweetpipe_model::tweet::Tweet {
+        id: i64::MAX,
+        format: tweetpipe_model::Format::V2,
+        author_id: None,
+        username: None,
+        created_at: None,
+        text: "probe".into(),
+        retweet_count: None,
+        like_count: None,
+        reply_count: None,
+        quote_count: None,
+        invalid_metrics: 0,
+        location: None,
+        lang: None,
+        hashtags: Vec::new(),
+        is_retweet: false,
+        retweeted_text: None,
+    };
+    Row::new(tweet, r#"{"data":{"id":"9223372036854775807","text":"probe"}}"#.into(), 0, 0, 0, None)
 }
 
 fn refuse(row: &Row, e: &sqlx::Error) -> Refused {
