@@ -234,7 +234,7 @@ async fn check_reports_a_select_only_role_and_a_read_only_session_beside_a_kafka
         "FAIL  postgres writable: the session is read-only".to_owned(),
         "FAIL  postgres privileges: this role lacks INSERT on tweets, UPDATE on tweets, DELETE on tweets"
             .to_owned(),
-        format!("FAIL  postgres create: no CREATE on schema public"),
+        "FAIL  postgres create: no CREATE on schema public".to_owned(),
     ] {
         assert!(text.contains(&line), "no {line:?} in:\n{text}");
     }

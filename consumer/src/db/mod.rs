@@ -166,28 +166,33 @@ pub async fn migrations(pool: &PgPool) -> anyhow::Result<Migrations> {
 /// consumes anything, saying how to apply them.
 pub async fn require_migrated(pool: &PgPool) -> anyhow::Result<()> {
     let state = migrations(pool).await?;
-    let missing = match state.applied {
-        Some(applied) => state.known.saturating_sub(applied),
+    let how = "apply them first (`tweetpipe-consumer migrate`, or the chart's migration hook)";
+    match state.applied {
+        Some(applied) if applied < state.known => Err(Classified::config(format!(
+            "--no-migrate, but the database is not migrated ({applied} of {} migrations applied): {how}",
+            state.known
+        ))),
+        Some(_) => Ok(()),
         // Unreadable bookkeeping: the tables themselves must at least be there.
         None => {
-            let mut missing = 0;
+            let mut missing = Vec::new();
             for table in TABLES {
                 let there: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
                     .bind(table)
                     .fetch_one(pool)
                     .await
                     .context("looking for the tables")?;
-                missing += usize::from(!there);
+                if !there {
+                    missing.push(table);
+                }
             }
-            missing
+            if missing.is_empty() {
+                return Ok(());
+            }
+            Err(Classified::config(format!(
+                "--no-migrate, but the database is not migrated (no table {}): {how}",
+                missing.join(", ")
+            )))
         }
-    };
-    if missing > 0 {
-        return Err(Classified::config(format!(
-            "--no-migrate, but the database is not migrated ({missing} of {} migrations or tables \
-             missing): apply them first (`tweetpipe-consumer migrate`, or the chart's migration hook)",
-            state.known
-        )));
     }
-    Ok(())
 }
