@@ -18,7 +18,6 @@
 
 use std::collections::BTreeSet;
 use std::ops::Range;
-use std::time::Duration;
 
 use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio::sync::watch;
@@ -80,7 +79,7 @@ impl Writer {
     /// Writes `rows` (one per id) and applies `deletes`, in one transaction. `None` when
     /// shutdown gave up on it: nothing is stored, its offsets must not be.
     pub async fn write(&self, rows: &[Row], deletes: &[i64]) -> Option<Written> {
-        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
+        let mut backoff = Backoff::database_write();
         let mut isolate = false;
         let mut stalled = false;
         let mut retries = 0;
@@ -111,9 +110,8 @@ impl Writer {
                 stalled = true;
                 self.stalled.send_modify(|n| *n += 1);
             }
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = self.give_up.cancelled() => break None,
+            if !tweetpipe_common::shutdown::sleep(&self.give_up, delay).await {
+                break None;
             }
         };
         if stalled {

@@ -246,9 +246,8 @@ impl Sync<'_> {
             }
             let wait = self.backoff.next_at_least(failure, floor);
             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %last, "{what} failed; retrying");
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = shutdown.cancelled() => return Ok(None),
+            if !tweetpipe_common::shutdown::sleep(&shutdown, wait).await {
+                return Ok(None);
             }
         }
         Err(Classified::unavailable(format!("{what}: X still failing after {ATTEMPTS} attempts: {last}")))

@@ -148,9 +148,8 @@ pub async fn run(
                 }
             }
         }
-        tokio::select! {
-            () = tokio::time::sleep(args.interval) => {}
-            () = shutdown.cancelled() => return Ok(()),
+        if !tweetpipe_common::shutdown::sleep(&shutdown, args.interval).await {
+            return Ok(());
         }
     }
 }
@@ -277,10 +276,7 @@ impl Poller<'_> {
                                     wait_ms = wait.as_millis() as u64,
                                     "search rate limit reached; waiting for the reset"
                                 );
-                                tokio::select! {
-                                    () = tokio::time::sleep(wait) => {}
-                                    () = shutdown.cancelled() => {}
-                                }
+                                tweetpipe_common::shutdown::sleep(&shutdown, wait).await;
                             }
                             return Ok(Fetched::Page(page));
                         }
@@ -307,9 +303,8 @@ impl Poller<'_> {
             }
             let wait = self.backoff.next_at_least(failure, at_least);
             tracing::info!(attempt, wait_ms = wait.as_millis() as u64, ?failure, "retrying the search page");
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = shutdown.cancelled() => return Ok(Fetched::Stopped),
+            if !tweetpipe_common::shutdown::sleep(&shutdown, wait).await {
+                return Ok(Fetched::Stopped);
             }
         }
         Ok(Fetched::Failed(last))

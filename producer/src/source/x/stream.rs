@@ -116,9 +116,8 @@ pub async fn run(
         };
         let wait = backoff.next_at_least(failure, at_least);
         tracing::info!(wait_ms = wait.as_millis() as u64, ?failure, "reconnecting to the stream");
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            () = shutdown.cancelled() => return Ok(()),
+        if !tweetpipe_common::shutdown::sleep(&shutdown, wait).await {
+            return Ok(());
         }
     }
 }
