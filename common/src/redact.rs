@@ -115,7 +115,9 @@ mod tests {
         assert!(is_secret_property("ssl.key.password"));
         assert!(is_secret_property("sasl.oauthbearer.client.secret"));
         assert!(!is_secret_property("security.protocol"));
-        assert!(is_secret_property("ssl.key.pem") && is_secret_property("sasl.oauthbearer.token.endpoint.url"));
+        assert!(
+            is_secret_property("ssl.key.pem") && is_secret_property("sasl.oauthbearer.token.endpoint.url")
+        );
     }
 
     #[test]

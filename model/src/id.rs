@@ -94,7 +94,8 @@ mod tests {
     fn keys_are_canonical_ids_only() {
         assert_eq!(parse_key("301"), Ok(301));
         assert_eq!(parse_key("9223372036854775807"), Ok(i64::MAX));
-        for bad in ["0000301", "0301", "0", "", "+301", " 301", "301 ", "-301", "3O1", "9223372036854775808"] {
+        for bad in ["0000301", "0301", "0", "", "+301", " 301", "301 ", "-301", "3O1", "9223372036854775808"]
+        {
             assert!(parse_key(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(parse_id_str("0301"), Ok(301), "ids in documents stay lenient");

@@ -67,7 +67,8 @@ fn settings_that_break_a_guarantee_are_refused_by_flag_and_environment() {
         assert_configuration_error(&mut env, &var);
     }
     // What the guarantees need may be said out loud.
-    let out = run(command("tweetpipe-producer", &["check", "--source", "stdin", "-X", "acks=all"]), PROMPTLY);
+    let out =
+        run(&mut command("tweetpipe-producer", &["check", "--source", "stdin", "-X", "acks=all"]), PROMPTLY);
     assert!(out.status.success(), "{}", text(&out));
 }
 
@@ -116,10 +117,13 @@ async fn the_producer_refuses_what_postgresql_cannot_store_and_ambiguous_shapes(
     let dead = read_topic(&format!("{}.dlq", ctx.topic)).expect("dlq");
     let mut got: Vec<(String, String)> = dead
         .iter()
-        .map(|m| (String::from_utf8_lossy(&m.value).into_owned(), m.headers["tweetpipe.errors.class"].clone()))
+        .map(|m| {
+            (String::from_utf8_lossy(&m.value).into_owned(), m.headers["tweetpipe.errors.class"].clone())
+        })
         .collect();
     got.sort();
-    let mut want: Vec<(String, String)> = REFUSED.iter().map(|(l, c)| (l.to_string(), c.to_string())).collect();
+    let mut want: Vec<(String, String)> =
+        REFUSED.iter().map(|(l, c)| (l.to_string(), c.to_string())).collect();
     want.sort();
     assert_eq!(got, want, "each refused line dead-lettered whole, with its class");
 
@@ -222,7 +226,8 @@ async fn the_summary_after_sigterm_on_stdin_counts_the_lines_read() {
     })
     .await;
     sigterm(&child);
-    let out = tokio::task::spawn_blocking(move || wait_output(child, Duration::from_secs(10))).await.expect("join");
+    let out =
+        tokio::task::spawn_blocking(move || wait_output(child, Duration::from_secs(10))).await.expect("join");
     drop(stdin);
     let s = summary_of(&out, &summary);
     assert_eq!((s.count("lines"), s.count("tweets")), (2, 2), "{}", s.0);
