@@ -224,10 +224,9 @@ impl KafkaArgs {
             config.set(k, v);
         }
         // librdkafka echoes values in its log and error lines: mask the secret ones there.
-        for (k, v) in config.config_map() {
-            if is_secret_property(k) {
-                crate::redact::remember(v);
-            }
+        // (`config_map` hides some of them; `get` reads the value set.)
+        for k in config.config_map().into_keys().filter(|k| is_secret_property(k)) {
+            crate::redact::remember(config.get(k).unwrap_or_default());
         }
         config
     }
@@ -323,6 +322,11 @@ mod tests {
         assert_eq!(config.get("sasl.mechanism"), Some("PLAIN"), "-X wins");
         assert_eq!(config.get("sasl.password"), Some("from-file"));
         assert_eq!(config.get("ssl.certificate.location"), Some("/c.pem"));
+        let echoed = "Invalid value hunter2 for sasl.oauthbearer.client.secret; from-file refused";
+        assert_eq!(
+            crate::redact::scrub(echoed),
+            "Invalid value *** for sasl.oauthbearer.client.secret; *** refused"
+        );
         assert!(!format!("{args:?}").contains("hunter2") && !format!("{args:?}").contains("from-file"));
     }
 

@@ -123,12 +123,11 @@ pub fn check_topic(topic: &str) -> anyhow::Result<()> {
              {DLQ_SUFFIX_LEN}",
             topic.chars().count()
         ))
-    } else if let Some(bad) =
-        topic.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-    {
-        Some(format!("{bad:?} is not allowed (only letters, digits, '.', '_' and '-')"))
     } else {
-        None
+        topic
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+            .map(|bad| format!("{bad:?} is not allowed (only letters, digits, '.', '_' and '-')"))
     };
     match why {
         Some(why) => {
