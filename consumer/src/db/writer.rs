@@ -157,7 +157,8 @@ impl Writer {
         rows: &[Row],
         out: &mut Written,
     ) -> Result<(), sqlx::Error> {
-        let mut stack: Vec<Range<usize>> = vec![0..rows.len()];
+        let mut stack: Vec<Range<usize>> = Vec::new();
+        stack.push(0..rows.len());
         let mut refused_rows = 0;
         let mut codes = BTreeSet::new();
         let mut last_refusal = None;

@@ -246,7 +246,7 @@ impl Sync<'_> {
             }
             let wait = self.backoff.next_at_least(failure, floor);
             tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %last, "{what} failed; retrying");
-            if !tweetpipe_common::shutdown::sleep(&shutdown, wait).await {
+            if !tweetpipe_common::shutdown::sleep(shutdown, wait).await {
                 return Ok(None);
             }
         }

@@ -148,7 +148,7 @@ pub async fn run(
                 }
             }
         }
-        if !tweetpipe_common::shutdown::sleep(&shutdown, args.interval).await {
+        if !tweetpipe_common::shutdown::sleep(shutdown, args.interval).await {
             return Ok(());
         }
     }
@@ -276,7 +276,7 @@ impl Poller<'_> {
                                     wait_ms = wait.as_millis() as u64,
                                     "search rate limit reached; waiting for the reset"
                                 );
-                                tweetpipe_common::shutdown::sleep(&shutdown, wait).await;
+                                tweetpipe_common::shutdown::sleep(shutdown, wait).await;
                             }
                             return Ok(Fetched::Page(page));
                         }
@@ -303,7 +303,7 @@ impl Poller<'_> {
             }
             let wait = self.backoff.next_at_least(failure, at_least);
             tracing::info!(attempt, wait_ms = wait.as_millis() as u64, ?failure, "retrying the search page");
-            if !tweetpipe_common::shutdown::sleep(&shutdown, wait).await {
+            if !tweetpipe_common::shutdown::sleep(shutdown, wait).await {
                 return Ok(Fetched::Stopped);
             }
         }

@@ -116,7 +116,7 @@ pub async fn run(
         };
         let wait = backoff.next_at_least(failure, at_least);
         tracing::info!(wait_ms = wait.as_millis() as u64, ?failure, "reconnecting to the stream");
-        if !tweetpipe_common::shutdown::sleep(&shutdown, wait).await {
+        if !tweetpipe_common::shutdown::sleep(shutdown, wait).await {
             return Ok(());
         }
     }
