@@ -95,13 +95,17 @@ pub fn check(json: &[u8]) -> Result<(), Unstorable> {
     Ok(())
 }
 
-/// The position after the string whose contents start at `i`; refuses a lone surrogate.
+/// The position after the string whose contents start at `i`; refuses a lone surrogate. Most
+/// of a message is string bytes: they are skipped a machine word at a time.
 fn string_end(json: &[u8], mut i: usize) -> Result<usize, Unstorable> {
     loop {
-        match json.get(i) {
-            None => return Ok(i),
-            Some(b'"') => return Ok(i + 1),
-            Some(b'\\') if json.get(i + 1) == Some(&b'u') => {
+        let Some(at) = json.get(i..).and_then(|rest| memchr::memchr2(b'"', b'\\', rest)) else {
+            return Ok(json.len());
+        };
+        i += at;
+        match (json[i], json.get(i + 1)) {
+            (b'"', _) => return Ok(i + 1),
+            (_, Some(b'u')) => {
                 i = match hex4(json, i + 2) {
                     Some(0xD800..=0xDBFF) => match (json.get(i + 6..i + 8), hex4(json, i + 8)) {
                         (Some(b"\\u"), Some(0xDC00..=0xDFFF)) => i + 12,
@@ -111,8 +115,7 @@ fn string_end(json: &[u8], mut i: usize) -> Result<usize, Unstorable> {
                     _ => i + 6,
                 }
             }
-            Some(b'\\') => i += 2,
-            Some(_) => i += 1,
+            _ => i += 2,
         }
     }
 }
