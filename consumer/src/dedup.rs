@@ -6,6 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::db::row::Row;
+use crate::db::writer::Refused;
 use crate::merge::Seen;
 
 /// Insertion-ordered, evicts the oldest id when full.
@@ -26,6 +27,19 @@ impl RecentIds {
     /// Whether writing `copy` would change nothing in the table.
     pub fn is_stale(&self, copy: &Row) -> bool {
         self.seen.get(&copy.tweet.id).is_some_and(|seen| seen.covers(&Seen::of(copy)))
+    }
+
+    /// Records the rows of a committed write, but for those with a refused copy (the table holds
+    /// less than their join).
+    pub fn remember_committed(&mut self, rows: &[Row], refused: &[Refused]) {
+        let refused: std::collections::HashSet<(i32, i64)> = refused.iter().map(|r| (r.partition, r.offset)).collect();
+        for row in rows {
+            let whole = !refused.contains(&(row.partition, row.offset))
+                && row.copies.iter().all(|c| !refused.contains(&(c.partition, c.offset)));
+            if whole {
+                self.remember(row);
+            }
+        }
     }
 
     /// Records a committed row.

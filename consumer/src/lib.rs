@@ -28,25 +28,25 @@
 //!   (a `key=value` line and a JSON line on stdout).
 //! - [`failpoint`]: crash points for fault drills.
 
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
 pub mod db;
-pub mod dead_letter;
+pub(crate) mod dead_letter;
 pub mod dedup;
-pub mod end;
-pub mod failpoint;
-pub mod group;
-pub mod intake;
-pub mod lanes;
-pub mod merge;
-pub mod offsets;
-pub mod pipeline;
+pub(crate) mod end;
+pub(crate) mod failpoint;
+pub(crate) mod group;
+pub(crate) mod intake;
+pub(crate) mod lanes;
+pub(crate) mod merge;
+pub(crate) mod offsets;
+pub(crate) mod pipeline;
 pub mod prepare;
-pub mod reader;
-pub mod replay;
-pub mod report;
-pub mod settings;
-pub mod startup;
+pub(crate) mod reader;
+pub(crate) mod replay;
+pub(crate) mod report;
+pub(crate) mod settings;
+pub(crate) mod startup;
 
 use std::process::ExitCode;
 

@@ -283,19 +283,11 @@ impl Pipeline {
         BatchOffsets::of(&self.topic, &messages)
             .store(self.consumer.as_ref(), |p| now.unchanged_since(&before, p));
 
-        let refused: std::collections::HashSet<(i32, i64)> =
-            written.refused.iter().map(|r| (r.partition, r.offset)).collect();
-        let whole = |r: &crate::db::row::Row| {
-            !refused.contains(&(r.partition, r.offset))
-                && r.copies.iter().all(|c| !refused.contains(&(c.partition, c.offset)))
-        };
-        for row in prepared.rows.iter().filter(|r| whole(r)) {
-            self.cache.remember(row);
-        }
+        self.cache.remember_committed(&prepared.rows, &written.refused);
         // The one place duplicates are counted: every storable copy is stored (a new row),
         // dead-lettered, or a duplicate (joined into another copy, known stale, or an update).
         let copies = skipped + prepared.rows.len() as u64;
-        tally.duplicates = copies.saturating_sub(tally.inserted + refused.len() as u64);
+        tally.duplicates = copies.saturating_sub(tally.inserted + written.refused.len() as u64);
         self.tally(tally, &messages, started).await;
         Ok(Ok(()))
     }

@@ -20,15 +20,15 @@
 //!
 //! [`run`] takes the shutdown token as an argument, so tests can stop it like SIGTERM does.
 
-pub mod check;
+pub(crate) mod check;
 pub mod cli;
-pub mod exporter;
+pub(crate) mod exporter;
 mod ready;
-pub mod record;
-pub mod sink;
+pub(crate) mod record;
+pub(crate) mod sink;
 pub mod source;
-pub mod summary;
-pub mod topic;
+pub(crate) mod summary;
+pub(crate) mod topic;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -152,14 +152,7 @@ async fn feed(writer: &Writer, events: &[Event], cuts: &[usize], cache_size: usi
         let mut prepared = prepare(&msgs, &shaping);
         prepared.settle(&cache);
         let written = writer.write(&prepared.rows, &prepared.deletes).await.expect("written");
-        let refused: HashSet<(i32, i64)> = written.refused.iter().map(|r| (r.partition, r.offset)).collect();
-        for row in &prepared.rows {
-            let whole = !refused.contains(&(row.partition, row.offset))
-                && row.copies.iter().all(|c| !refused.contains(&(c.partition, c.offset)));
-            if whole {
-                cache.remember(row);
-            }
-        }
+        cache.remember_committed(&prepared.rows, &written.refused);
     }
 }
 

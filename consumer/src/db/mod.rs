@@ -7,8 +7,8 @@
 //! - [`counts`]: deletions and the hourly event counts. [`errors`]: what an error means.
 
 pub mod copy_upsert;
-pub mod counts;
-pub mod errors;
+pub(crate) mod counts;
+pub(crate) mod errors;
 pub mod row;
 pub mod unnest;
 pub mod writer;

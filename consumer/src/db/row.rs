@@ -19,10 +19,10 @@ pub struct Row {
     /// The filter rule it matched, in `flag` mode.
     pub matched_rule: Option<String>,
     /// Its place in the order that picks the winning copy (stored as `copy_rank`).
-    pub rank: Rank,
+    pub(crate) rank: Rank,
     /// The copies this row was merged from, when there were several: should the database refuse
     /// the merged row, each is written alone, so one refused copy never costs the others.
-    pub copies: Vec<Row>,
+    pub(crate) copies: Vec<Row>,
 }
 
 impl Row {

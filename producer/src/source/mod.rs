@@ -11,9 +11,9 @@
 
 mod interruptible;
 mod join;
-pub mod lines;
+pub(crate) mod lines;
 pub mod synthetic;
-pub mod x;
+pub(crate) mod x;
 
 use std::path::PathBuf;
 use std::sync::Arc;
