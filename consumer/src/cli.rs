@@ -24,11 +24,11 @@ pub struct Cli {
     pub log_format: LogFormat,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Join the consumer group and store tweets (runs migrations first, unless --no-migrate).
     Run(RunArgs),
     /// Check what `run` with the same flags and environment needs (brokers, credentials, topic,
@@ -47,62 +47,62 @@ pub enum Command {
 
 /// `tweetpipe-consumer check`: the flags of `run`, and how long the check may take.
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
-    pub run: RunArgs,
+    pub(crate) run: RunArgs,
 
     /// How long the whole check may take (it does not wait out start-up retries).
     #[arg(long, env = "TWEETPIPE_CHECK_TIMEOUT", default_value = "10s", value_parser = duration::secs, value_name = "DURATION")]
     #[arg(help_heading = "Check")]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 /// `tweetpipe-consumer migrate`.
 #[derive(Debug, Clone, Args)]
-pub struct MigrateArgs {
+pub(crate) struct MigrateArgs {
     #[command(flatten)]
-    pub database: DatabaseArgs,
+    pub(crate) database: DatabaseArgs,
 
     /// Print the embedded migrations' SQL, in the order they apply, and exit without
     /// connecting (for a DBA to review or apply).
     #[arg(long = "print-sql")]
-    pub print_sql: bool,
+    pub(crate) print_sql: bool,
 }
 
 /// `tweetpipe-consumer replay`.
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).args(["to", "to_datetime", "to_offsets"])))]
-pub struct ReplayArgs {
+pub(crate) struct ReplayArgs {
     #[command(flatten)]
     #[command(next_help_heading = "Kafka")]
-    pub kafka: KafkaArgs,
+    pub(crate) kafka: KafkaArgs,
 
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
-    pub topic: String,
+    pub(crate) topic: String,
 
     #[arg(long, env = "TWEETPIPE_GROUP", default_value = "tweetpipe")]
-    pub group: String,
+    pub(crate) group: String,
 
     /// `earliest`: the start of every partition.
     #[arg(long, value_parser = ["earliest"])]
-    pub to: Option<String>,
+    pub(crate) to: Option<String>,
 
     /// The first offset at or after this time (RFC 3339), per partition; the end when later.
     #[arg(long = "to-datetime", value_name = "RFC3339")]
-    pub to_datetime: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) to_datetime: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Explicit offsets, `PARTITION:OFFSET,…`.
     #[arg(long = "to-offsets", value_name = "P:O,…")]
-    pub to_offsets: Option<String>,
+    pub(crate) to_offsets: Option<String>,
 
     /// Commit the targets. Without it, only print what would happen.
     #[arg(long)]
-    pub execute: bool,
+    pub(crate) execute: bool,
 }
 
 /// How duplicates are recognised.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Dedup {
+pub(crate) enum Dedup {
     #[default]
     Id,
     Content,
@@ -110,19 +110,19 @@ pub enum Dedup {
 
 /// `tweetpipe-consumer stats`.
 #[derive(Debug, Clone, Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     #[command(flatten)]
     #[command(next_help_heading = "Database")]
-    pub database: DatabaseArgs,
+    pub(crate) database: DatabaseArgs,
 
     /// Rows per hour or per day (the total comes first either way).
     #[arg(long, value_parser = ["hour", "day"], default_value = "day")]
-    pub by: String,
+    pub(crate) by: String,
 }
 
 /// Where a fresh group starts (`run --from`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartAt {
+pub(crate) enum StartAt {
     Earliest,
     Datetime(chrono::DateTime<chrono::Utc>),
 }
@@ -138,7 +138,7 @@ fn parse_from(s: &str) -> Result<StartAt, String> {
 
 /// Where the database is.
 #[derive(Clone, Args)]
-pub struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// PostgreSQL URL. Prefer the environment variable: the password is never printed.
     #[arg(
         long = "database-url",
@@ -148,11 +148,11 @@ pub struct DatabaseArgs {
         default_value = "postgres://tweetpipe:tweetpipe@localhost:5432/tweetpipe",
         help = "PostgreSQL URL [default: the local stack's postgres://tweetpipe:***@localhost:5432/tweetpipe]"
     )]
-    pub database_url: secrecy::SecretString,
+    pub(crate) database_url: secrecy::SecretString,
 
     /// Database connections in the pool.
     #[arg(long, env = "TWEETPIPE_DB_POOL_SIZE", default_value_t = 4)]
-    pub db_pool_size: u32,
+    pub(crate) db_pool_size: u32,
 
     /// Longest a single statement may run (lock waits included), e.g. `30s`; 0 for no limit, as
     /// in PostgreSQL. Keep it well below the consumer's max.poll.interval.ms: a statement that
@@ -164,7 +164,7 @@ pub struct DatabaseArgs {
         value_parser = duration::secs,
         value_name = "DURATION"
     )]
-    pub statement_timeout: Duration,
+    pub(crate) statement_timeout: Duration,
 
     /// How long connecting may take, retries of an unreachable database included, e.g. `5m`.
     #[arg(
@@ -174,7 +174,7 @@ pub struct DatabaseArgs {
         value_parser = duration::secs,
         value_name = "DURATION"
     )]
-    pub db_connect_timeout: Duration,
+    pub(crate) db_connect_timeout: Duration,
 }
 
 // The settings hide the password; the flags show the same way.
@@ -185,61 +185,61 @@ impl std::fmt::Debug for DatabaseArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
     #[command(next_help_heading = "Kafka")]
-    pub kafka: KafkaArgs,
+    pub(crate) kafka: KafkaArgs,
 
     #[command(flatten)]
     #[command(next_help_heading = "Database")]
-    pub database: DatabaseArgs,
+    pub(crate) database: DatabaseArgs,
 
     /// Do not apply the migrations (a pre-install hook or a DBA applies them): the database
     /// role then needs only SELECT, INSERT, UPDATE and DELETE on the tables.
     #[arg(long = "no-migrate")]
-    pub no_migrate: bool,
+    pub(crate) no_migrate: bool,
 
     /// `false` is --no-migrate, for the environment.
     #[arg(long = "migrate", env = "TWEETPIPE_MIGRATE", default_value_t = true, action = ArgAction::Set, hide = true)]
-    pub migrate: bool,
+    pub(crate) migrate: bool,
 
     /// Topic to consume; records that cannot be stored go to `<topic>.dlq`.
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
     #[arg(help_heading = "Kafka")]
-    pub topic: String,
+    pub(crate) topic: String,
 
     /// Consumer group: processes in one group share the topic's partitions.
     #[arg(long, env = "TWEETPIPE_GROUP", default_value = "tweetpipe")]
     #[arg(help_heading = "Kafka")]
-    pub group: String,
+    pub(crate) group: String,
 
     /// Most messages written in one database transaction.
     #[arg(long, env = "TWEETPIPE_BATCH_SIZE", default_value_t = 3000)]
     #[arg(help_heading = "Batching")]
-    pub batch_size: usize,
+    pub(crate) batch_size: usize,
 
     /// Lanes writing at once, each its own transaction on its own connection (keep it below
     /// `--db-pool-size`): a batch's rows are split over them by tweet id, and each lane moves on
     /// to the next batch as soon as its part is written. 1 with `--dedup content`.
     #[arg(long, env = "TWEETPIPE_DB_WRITERS", default_value_t = 2)]
     #[arg(help_heading = "Database")]
-    pub db_writers: usize,
+    pub(crate) db_writers: usize,
 
     /// How long a batch gathers messages after its first, e.g. `2ms` [default: 2ms]; after that
     /// it closes as soon as no more messages are waiting (at once when full). 0: close on an
     /// empty queue.
     #[arg(long = "batch-linger", env = "TWEETPIPE_BATCH_LINGER", value_parser = duration::millis, value_name = "DURATION")]
     #[arg(help_heading = "Batching")]
-    pub batch_linger: Option<Duration>,
+    pub(crate) batch_linger: Option<Duration>,
 
     /// The old spelling of --batch-linger (bare milliseconds), kept for one release.
     #[arg(long = "batch-linger-ms", env = "TWEETPIPE_BATCH_LINGER_MS", hide = true, value_parser = duration::millis)]
-    pub batch_linger_ms: Option<Duration>,
+    pub(crate) batch_linger_ms: Option<Duration>,
 
     /// Recently stored ids kept in memory to spare the database hot duplicates.
     #[arg(long, env = "TWEETPIPE_DEDUP_CACHE", default_value_t = 200_000)]
     #[arg(help_heading = "Processing")]
-    pub dedup_cache: usize,
+    pub(crate) dedup_cache: usize,
 
     /// Filter rules: words, phrases or `#hashtags` (comma-separated or repeated). The default
     /// drops music tweets.
@@ -251,54 +251,54 @@ pub struct RunArgs {
         default_value = "music"
     )]
     #[arg(help_heading = "Processing")]
-    pub filter_terms: Vec<String>,
+    pub(crate) filter_terms: Vec<String>,
 
     /// A file of further filter terms, one a line (`# ` or `//` start a comment).
     #[arg(long = "filter-file", env = "TWEETPIPE_FILTER_FILE", value_name = "PATH")]
     #[arg(help_heading = "Processing")]
-    pub filter_file: Option<std::path::PathBuf>,
+    pub(crate) filter_file: Option<std::path::PathBuf>,
 
     /// `drop` matched tweets, or `flag` them (stored, with the rule in `matched_rule`).
     #[arg(long = "filter-mode", env = "TWEETPIPE_FILTER_MODE", default_value_t)]
     #[arg(help_heading = "Processing")]
-    pub filter_mode: tweetpipe_model::filter::FilterMode,
+    pub(crate) filter_mode: tweetpipe_model::filter::FilterMode,
 
     /// `id`: one row per tweet id. `content`: also link tweets whose normalised text repeats an
     /// earlier tweet's (retweets, copy-paste spam) to it in `duplicate_of`.
     #[arg(long, env = "TWEETPIPE_DEDUP", value_enum, default_value_t)]
     #[arg(help_heading = "Processing")]
-    pub dedup: Dedup,
+    pub(crate) dedup: Dedup,
 
     /// Replace usernames, display names and locations with keyed pseudonyms (HMAC-SHA256) before
     /// anything is stored. The key comes from TWEETPIPE_PSEUDONYM_KEY or --pseudonym-key-file.
     #[arg(long, env = "TWEETPIPE_PSEUDONYMIZE")]
     #[arg(help_heading = "Processing")]
-    pub pseudonymize: bool,
+    pub(crate) pseudonymize: bool,
 
     /// File holding the pseudonym key (a mounted Secret).
     #[arg(long = "pseudonym-key-file", env = "TWEETPIPE_PSEUDONYM_KEY_FILE", value_name = "PATH")]
     #[arg(help_heading = "Processing")]
-    pub pseudonym_key_file: Option<std::path::PathBuf>,
+    pub(crate) pseudonym_key_file: Option<std::path::PathBuf>,
 
     /// The pseudonym key itself; set TWEETPIPE_PSEUDONYM_KEY rather than a flag.
     #[arg(long = "pseudonym-key", env = "TWEETPIPE_PSEUDONYM_KEY", hide = true, hide_env_values = true)]
-    pub pseudonym_key: Option<secrecy::SecretString>,
+    pub(crate) pseudonym_key: Option<secrecy::SecretString>,
 
     /// Consume until every assigned partition reaches the end seen at start, commit, and exit.
     #[arg(long, env = "TWEETPIPE_EXIT_AT_END")]
     #[arg(help_heading = "Kafka")]
-    pub exit_at_end: bool,
+    pub(crate) exit_at_end: bool,
 
     /// Where a group without committed offsets starts: `earliest` or an RFC 3339 time. Partitions
     /// the group has already committed resume from there (a restarted backfill Job goes on).
     #[arg(long, env = "TWEETPIPE_FROM", value_parser = parse_from, value_name = "earliest|RFC3339")]
     #[arg(help_heading = "Kafka")]
-    pub from: Option<StartAt>,
+    pub(crate) from: Option<StartAt>,
 
     /// Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:9090; port 0 picks a free port).
     #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
     #[arg(help_heading = "Metrics")]
-    pub http_addr: Option<std::net::SocketAddr>,
+    pub(crate) http_addr: Option<std::net::SocketAddr>,
 
     /// On SIGTERM, how long the in-flight batch may take to finish and commit, e.g. `20s`.
     #[arg(
@@ -309,17 +309,17 @@ pub struct RunArgs {
         value_name = "DURATION"
     )]
     #[arg(help_heading = "Batching")]
-    pub drain_timeout: Duration,
+    pub(crate) drain_timeout: Duration,
 
     /// Ignored, kept so that existing configurations still start: an outage is now waited out
     /// however long it lasts and never dead-lettered (docs/write-contract.md).
     #[arg(long = "db-retry-limit", env = "TWEETPIPE_DB_RETRY_LIMIT", hide = true)]
-    pub db_retry_limit: Option<u32>,
+    pub(crate) db_retry_limit: Option<u32>,
 
     /// Also write the run's summary (the JSON line printed last on stdout) to this file.
     #[arg(long = "summary-json", env = "TWEETPIPE_SUMMARY_JSON", value_name = "PATH")]
     #[arg(help_heading = "Output")]
-    pub summary_json: Option<std::path::PathBuf>,
+    pub(crate) summary_json: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

@@ -25,14 +25,15 @@ impl RecentIds {
     }
 
     /// Whether writing `copy` would change nothing in the table.
-    pub fn is_stale(&self, copy: &Row) -> bool {
+    pub(crate) fn is_stale(&self, copy: &Row) -> bool {
         self.seen.get(&copy.tweet.id).is_some_and(|seen| seen.covers(&Seen::of(copy)))
     }
 
     /// Records the rows of a committed write, but for those with a refused copy (the table holds
     /// less than their join).
     pub fn remember_committed(&mut self, rows: &[Row], refused: &[Refused]) {
-        let refused: std::collections::HashSet<(i32, i64)> = refused.iter().map(|r| (r.partition, r.offset)).collect();
+        let refused: std::collections::HashSet<(i32, i64)> =
+            refused.iter().map(|r| (r.partition, r.offset)).collect();
         for row in rows {
             let whole = !refused.contains(&(row.partition, row.offset))
                 && row.copies.iter().all(|c| !refused.contains(&(c.partition, c.offset)));
@@ -43,7 +44,7 @@ impl RecentIds {
     }
 
     /// Records a committed row.
-    pub fn remember(&mut self, row: &Row) {
+    pub(crate) fn remember(&mut self, row: &Row) {
         if self.capacity == 0 {
             return;
         }
@@ -60,13 +61,5 @@ impl RecentIds {
                 self.seen.insert(id, Seen::of(row));
             }
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
     }
 }

@@ -20,11 +20,11 @@ use crate::merge::merge;
 
 /// A message that cannot become a row, and why.
 #[derive(Debug, Clone)]
-pub struct Rejected {
+pub(crate) struct Rejected {
     /// Index into the batch's messages.
-    pub index: usize,
-    pub class: Class,
-    pub message: String,
+    pub(crate) index: usize,
+    pub(crate) class: Class,
+    pub(crate) message: String,
 }
 
 /// A batch ready to write.
@@ -33,20 +33,20 @@ pub struct Prepared {
     /// Every storable copy in message order; after [`Prepared::settle`], one row per distinct
     /// id, the join of its copies.
     pub rows: Vec<Row>,
-    pub rejected: Vec<Rejected>,
+    pub(crate) rejected: Vec<Rejected>,
     /// Ids X deleted (tombstones in this batch).
     pub deletes: Vec<i64>,
     /// Index into the batch's messages of each of `deletes`.
-    pub delete_index: Vec<usize>,
+    pub(crate) delete_index: Vec<usize>,
     /// Tweets dropped by a filter rule (mode `drop`), in all.
-    pub filtered: u64,
+    pub(crate) filtered: u64,
     /// Per rule: tweets it dropped or flagged.
-    pub by_rule: HashMap<String, u64>,
+    pub(crate) by_rule: HashMap<String, u64>,
     /// Tweets stored with a matched rule (mode `flag`).
-    pub flagged: u64,
+    pub(crate) flagged: u64,
     /// Metric fields the input carried but that were unusable (negative, fractional, strings,
     /// out of range): stored as NULL, counted here.
-    pub invalid_metrics: u64,
+    pub(crate) invalid_metrics: u64,
 }
 
 /// What shapes rows beyond parsing.
@@ -56,7 +56,7 @@ pub struct Shaping<'a> {
 }
 
 /// Whether a JSON text holds the escape `\u0000` (an escaped backslash before it does not count).
-pub fn has_nul(json: &[u8]) -> bool {
+pub(crate) fn has_nul(json: &[u8]) -> bool {
     let needle = b"\\u0000";
     json.windows(needle.len())
         .enumerate()

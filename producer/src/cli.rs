@@ -12,7 +12,6 @@ use tweetpipe_common::duration;
 use tweetpipe_common::kafka::{KafkaArgs, TopicSpec};
 use tweetpipe_common::telemetry::LogFormat;
 
-pub use self::topic::TopicCommand;
 use crate::sink::SinkSettings;
 use crate::source::synthetic::SyntheticSettings;
 use crate::source::x::XSettings;
@@ -36,16 +35,16 @@ pub struct Cli {
     pub log_format: LogFormat,
 
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 
     #[command(flatten)]
-    pub produce: ProduceArgs,
+    pub(crate) produce: ProduceArgs,
 }
 
 #[derive(Debug, Subcommand)]
 // Parsed once at start-up: the size of a variant costs nothing worth a Box.
 #[allow(clippy::large_enum_variant)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create, describe and grow the topic (partitions bound how many consumers can work).
     #[command(subcommand)]
     Topic(topic::TopicCommand),
@@ -60,38 +59,38 @@ pub enum Command {
 
 /// `tweetpipe-producer check`: the producing flags, and how long the check may take.
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(flatten)]
-    pub produce: ProduceArgs,
+    pub(crate) produce: ProduceArgs,
 
     /// How long the whole check may take (it does not wait out start-up retries).
     #[arg(long, env = "TWEETPIPE_CHECK_TIMEOUT", default_value = "10s", value_parser = duration::secs, value_name = "DURATION")]
     #[arg(help_heading = "Check")]
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct GenerateArgs {
+pub(crate) struct GenerateArgs {
     #[command(flatten)]
     #[command(next_help_heading = "Synthetic")]
-    pub synthetic: SyntheticArgs,
+    pub(crate) synthetic: SyntheticArgs,
 
     /// Where the JSON lines go; `-` for stdout.
     #[arg(long, default_value = "-")]
     #[arg(help_heading = "Output")]
-    pub out: std::path::PathBuf,
+    pub(crate) out: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct ProduceArgs {
+pub(crate) struct ProduceArgs {
     #[command(flatten)]
     #[command(next_help_heading = "Kafka")]
-    pub kafka: KafkaArgs,
+    pub(crate) kafka: KafkaArgs,
 
     /// Topic to produce to; dead letters go to `<topic>.dlq`.
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
     #[arg(help_heading = "Kafka")]
-    pub topic: String,
+    pub(crate) topic: String,
 
     /// Where tweets come from, read in order (repeatable): `file:PATH` (JSON lines or one JSON
     /// document; `.gz` too), `stdin`, `synthetic`, `x-stream` (the X filtered stream) or
@@ -99,40 +98,40 @@ pub struct ProduceArgs {
     #[arg(long = "source", value_name = "SOURCE", required = true, value_parser = SourceSpec::parse)]
     #[arg(env = "TWEETPIPE_SOURCE")]
     #[arg(help_heading = "Source")]
-    pub source: Vec<SourceSpec>,
+    pub(crate) source: Vec<SourceSpec>,
 
     #[command(flatten)]
     #[command(next_help_heading = "Synthetic")]
-    pub synthetic: SyntheticArgs,
+    pub(crate) synthetic: SyntheticArgs,
 
     #[command(flatten)]
     #[command(next_help_heading = "X API")]
-    pub x: XArgs,
+    pub(crate) x: XArgs,
 
     /// Partitions for topics this run creates (it never changes existing topics).
     #[arg(long, env = "TWEETPIPE_PARTITIONS", default_value_t = 6)]
     #[arg(help_heading = "Topic creation")]
-    pub partitions: i32,
+    pub(crate) partitions: i32,
 
     /// Replication factor for topics this run creates (-1: the broker's default).
     #[arg(long, env = "TWEETPIPE_REPLICATION_FACTOR", default_value_t = -1, allow_hyphen_values = true)]
     #[arg(help_heading = "Topic creation")]
-    pub replication_factor: i32,
+    pub(crate) replication_factor: i32,
 
     /// Create the topic and its dead-letter topic when missing.
     #[arg(long, env = "TWEETPIPE_CREATE_TOPICS", default_value_t = true, action = ArgAction::Set)]
     #[arg(help_heading = "Topic creation")]
-    pub create_topics: bool,
+    pub(crate) create_topics: bool,
 
     /// Largest tweet message; a larger one is dead-lettered (cut short) with reason `oversized`.
     #[arg(long, env = "TWEETPIPE_MAX_MESSAGE_BYTES", default_value_t = 1_000_000)]
     #[arg(help_heading = "Kafka")]
-    pub max_message_bytes: usize,
+    pub(crate) max_message_bytes: usize,
 
     /// Longest input line (or document) read into memory; longer ones are dead-lettered.
     #[arg(long, env = "TWEETPIPE_MAX_LINE_BYTES", default_value_t = 64 * 1024 * 1024)]
     #[arg(help_heading = "Source")]
-    pub max_line_bytes: usize,
+    pub(crate) max_line_bytes: usize,
 
     /// How long the final flush may wait for outstanding deliveries, e.g. `30s`.
     #[arg(
@@ -143,34 +142,34 @@ pub struct ProduceArgs {
         value_name = "DURATION"
     )]
     #[arg(help_heading = "Kafka")]
-    pub flush_timeout: Duration,
+    pub(crate) flush_timeout: Duration,
 
     /// Serve /healthz, /readyz and /metrics here (e.g. 0.0.0.0:9090; port 0 picks a free port).
     #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
     #[arg(help_heading = "Metrics")]
-    pub http_addr: Option<std::net::SocketAddr>,
+    pub(crate) http_addr: Option<std::net::SocketAddr>,
 
     /// Add lineage headers to every tweet and deletion: `tweetpipe.format`, `tweetpipe.source`
     /// and `tweetpipe.source.line`. Off by default: librdkafka keeps each header as its own
     /// allocation, which costs a fifth to a half of the producer's throughput on small tweets.
     #[arg(long, env = "TWEETPIPE_LINEAGE_HEADERS")]
     #[arg(help_heading = "Kafka")]
-    pub lineage_headers: bool,
+    pub(crate) lineage_headers: bool,
 
     /// Messages buffered between the readers and Kafka: single records from the X API and the
     /// generator, batches of up to 256 from files and stdin.
     #[arg(long, hide = true, default_value_t = 16)]
-    pub channel_capacity: usize,
+    pub(crate) channel_capacity: usize,
 
     /// Also write the summary as one JSON object to this file (for scripts and tests).
     #[arg(long = "summary-json", env = "TWEETPIPE_SUMMARY_JSON", value_name = "FILE")]
     #[arg(help_heading = "Output")]
-    pub summary_json: Option<PathBuf>,
+    pub(crate) summary_json: Option<PathBuf>,
 }
 
 impl ProduceArgs {
     /// The settings of every component, decided here once.
-    pub fn settings(&self) -> Settings {
+    pub(crate) fn settings(&self) -> Settings {
         Settings {
             topics: self
                 .create_topics
@@ -198,35 +197,35 @@ impl ProduceArgs {
 
 /// The synthetic source: a seeded generator of realistic v2 stream lines.
 #[derive(Debug, Clone, Args)]
-pub struct SyntheticArgs {
+pub(crate) struct SyntheticArgs {
     /// Messages the synthetic source emits (re-sent duplicates included).
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_COUNT", default_value_t = 10_000)]
-    pub count: u64,
+    pub(crate) count: u64,
 
     /// Messages per second; 0 means as fast as Kafka takes them.
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_RATE", default_value_t = 0.0)]
-    pub rate: f64,
+    pub(crate) rate: f64,
 
     /// Share of messages that re-send an earlier tweet (often with newer metrics).
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_DUPLICATE_SHARE", default_value_t = 0.1)]
-    pub duplicate_share: f64,
+    pub(crate) duplicate_share: f64,
 
     /// Share of new tweets that mention music.
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_MUSIC_SHARE", default_value_t = 0.05)]
-    pub music_share: f64,
+    pub(crate) music_share: f64,
 
     /// Seed: the same seed gives the same tweets.
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_SEED", default_value_t = 42)]
-    pub seed: u64,
+    pub(crate) seed: u64,
 
     /// Stamp each new tweet's `created_at` with the moment it is generated (to millisecond
     /// precision), so `row committed - created_at` measures end-to-end latency.
     #[arg(long, env = "TWEETPIPE_SYNTHETIC_WALL_CLOCK")]
-    pub wall_clock: bool,
+    pub(crate) wall_clock: bool,
 }
 
 impl SyntheticArgs {
-    pub fn settings(&self) -> SyntheticSettings {
+    pub(crate) fn settings(&self) -> SyntheticSettings {
         SyntheticSettings {
             count: self.count,
             rate: self.rate,
@@ -240,28 +239,28 @@ impl SyntheticArgs {
 
 /// The X sources' flags.
 #[derive(Clone, Args)]
-pub struct XArgs {
+pub(crate) struct XArgs {
     /// Base URL of the X API; tests and proxies point it elsewhere.
     #[arg(long = "api-base-url", env = "X_API_BASE_URL", default_value = "https://api.x.com")]
-    pub api_base_url: String,
+    pub(crate) api_base_url: String,
 
     /// App-only bearer token; set X_BEARER_TOKEN instead of passing it on a command line.
     #[arg(long = "bearer-token", env = "X_BEARER_TOKEN", hide = true, hide_env_values = true)]
-    pub bearer_token: Option<SecretString>,
+    pub(crate) bearer_token: Option<SecretString>,
 
     /// File holding the bearer token (a mounted Kubernetes Secret). The token can also come from
     /// the X_BEARER_TOKEN environment variable. It is never printed.
     #[arg(long = "bearer-token-file", env = "X_BEARER_TOKEN_FILE", value_name = "PATH")]
-    pub bearer_token_file: Option<PathBuf>,
+    pub(crate) bearer_token_file: Option<PathBuf>,
 
     /// Filtered-stream rule (repeatable): `VALUE`, or `TAG: VALUE` to tag it,
     /// e.g. `--rule 'jb: #justinbieber -is:retweet'`.
     #[arg(long = "rule", value_name = "RULE")]
-    pub rules: Vec<String>,
+    pub(crate) rules: Vec<String>,
 
     /// File of filtered-stream rules, one per line in `--rule` syntax; `#` starts a comment.
     #[arg(long = "rules-file", env = "TWEETPIPE_X_RULES_FILE", value_name = "PATH")]
-    pub rules_file: Option<PathBuf>,
+    pub(crate) rules_file: Option<PathBuf>,
 
     /// Silence (neither data nor keep-alive) after which the stream counts as dead, e.g. `20s`.
     #[arg(
@@ -271,11 +270,11 @@ pub struct XArgs {
         value_parser = duration::secs,
         value_name = "DURATION"
     )]
-    pub stream_timeout: Duration,
+    pub(crate) stream_timeout: Duration,
 
     /// Recent-search query (`--source x-search`).
     #[arg(long, env = "TWEETPIPE_X_QUERY")]
-    pub query: Option<String>,
+    pub(crate) query: Option<String>,
 
     /// Time between recent-search polls, e.g. `60s`.
     #[arg(
@@ -285,11 +284,11 @@ pub struct XArgs {
         value_parser = duration::secs,
         value_name = "DURATION"
     )]
-    pub interval: Duration,
+    pub(crate) interval: Duration,
 
     /// One-off backfill: search from this time (RFC 3339, at most 7 days back), then exit.
     #[arg(long = "start-time", env = "TWEETPIPE_X_START_TIME", value_name = "RFC3339")]
-    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) start_time: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Where recent search keeps the newest id it sent, so a restart neither misses nor repeats.
     #[arg(
@@ -298,11 +297,11 @@ pub struct XArgs {
         default_value = "x-search.checkpoint",
         value_name = "PATH"
     )]
-    pub checkpoint_file: PathBuf,
+    pub(crate) checkpoint_file: PathBuf,
 
     /// Consecutive 401/403 answers before giving up with an error.
     #[arg(long = "max-auth-failures", env = "TWEETPIPE_X_MAX_AUTH_FAILURES", default_value_t = 3)]
-    pub max_auth_failures: u32,
+    pub(crate) max_auth_failures: u32,
 
     /// Deadline for each X request: connecting, the response headers, and any gap between the
     /// bytes of a body (search pages, rules, error bodies), e.g. `30s`. A stream's body is
@@ -314,16 +313,16 @@ pub struct XArgs {
         value_parser = duration::secs,
         value_name = "DURATION"
     )]
-    pub response_timeout: Duration,
+    pub(crate) response_timeout: Duration,
 
     /// Tag prefix of the stream rules this producer manages: it tags the rules it adds with it,
     /// and deletes only rules whose tag starts with it (other tools' rules are left alone).
     #[arg(long = "rule-tag-prefix", env = "TWEETPIPE_X_RULE_TAG_PREFIX", default_value = "tweetpipe:")]
-    pub rule_tag_prefix: String,
+    pub(crate) rule_tag_prefix: String,
 
     /// Shrinks every reconnect delay (for tests of the real schedule); 1 in production.
     #[arg(long = "x-backoff-scale", hide = true, default_value_t = 1.0)]
-    pub backoff_scale: f64,
+    pub(crate) backoff_scale: f64,
 }
 
 // The settings redact the token; the flags show the same way.
@@ -334,7 +333,7 @@ impl std::fmt::Debug for XArgs {
 }
 
 impl XArgs {
-    pub fn settings(&self) -> XSettings {
+    pub(crate) fn settings(&self) -> XSettings {
         XSettings {
             api_base_url: self.api_base_url.clone(),
             bearer_token: self.bearer_token.clone(),

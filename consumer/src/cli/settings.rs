@@ -11,7 +11,7 @@ use crate::settings::{
 };
 
 impl DatabaseArgs {
-    pub fn settings(&self) -> DatabaseSettings {
+    pub(crate) fn settings(&self) -> DatabaseSettings {
         DatabaseSettings {
             url: self.database_url.clone(),
             pool_size: self.db_pool_size,
@@ -23,7 +23,7 @@ impl DatabaseArgs {
 
 impl RunArgs {
     /// The run's settings; [`RunSettings::validate`] says whether they can work.
-    pub fn settings(&self) -> RunSettings {
+    pub(crate) fn settings(&self) -> RunSettings {
         let pseudonym_key = match (&self.pseudonym_key_file, &self.pseudonym_key) {
             _ if !self.pseudonymize => None,
             (Some(path), _) => Some(PseudonymKey::File(path.clone())),
@@ -59,7 +59,7 @@ impl RunArgs {
     }
 
     /// The settings, validated: what `run` starts from.
-    pub fn validated(&self) -> anyhow::Result<RunSettings> {
+    pub(crate) fn validated(&self) -> anyhow::Result<RunSettings> {
         if self.pseudonymize && self.pseudonym_key_file.is_none() && self.pseudonym_key.is_none() {
             return Err(Classified::config(
                 "--pseudonymize needs a key: set TWEETPIPE_PSEUDONYM_KEY or --pseudonym-key-file",
@@ -73,20 +73,20 @@ impl RunArgs {
 
 impl CheckArgs {
     /// Not validated here: `check` reports a bad setting as its step's failure.
-    pub fn settings(&self) -> CheckSettings {
+    pub(crate) fn settings(&self) -> CheckSettings {
         CheckSettings { run: self.run.settings(), timeout: self.timeout }
     }
 }
 
 impl StatsArgs {
-    pub fn settings(&self) -> StatsSettings {
+    pub(crate) fn settings(&self) -> StatsSettings {
         StatsSettings { database: self.database.settings(), by_day: self.by == "day" }
     }
 }
 
 impl ReplayArgs {
     /// Where to move the group, from `--to`, `--to-datetime` or `--to-offsets`.
-    pub fn settings(&self) -> anyhow::Result<ReplaySettings> {
+    pub(crate) fn settings(&self) -> anyhow::Result<ReplaySettings> {
         let target = match (&self.to, self.to_datetime, &self.to_offsets) {
             (Some(_), _, _) => Target::Earliest,
             (None, Some(t), _) => Target::Datetime(t),

@@ -147,13 +147,13 @@ async fn merge_staged(
 /// A value longer than a binary `COPY` field can hold (2 GiB).
 #[derive(Debug, thiserror::Error)]
 #[error("a field of tweet {id} is {len} bytes, more than PostgreSQL's COPY can take")]
-pub struct FieldTooLarge {
+pub(crate) struct FieldTooLarge {
     id: i64,
     len: usize,
 }
 
 /// The rows in PostgreSQL's binary `COPY` format, in [`COLUMNS`]' order, and how many.
-pub fn encode<'a>(rows: impl Iterator<Item = &'a Row>) -> Result<(Vec<u8>, u64), FieldTooLarge> {
+pub(crate) fn encode<'a>(rows: impl Iterator<Item = &'a Row>) -> Result<(Vec<u8>, u64), FieldTooLarge> {
     let mut out = Encoder { buf: Vec::new(), id: 0 };
     out.header();
     let mut n = 0;

@@ -12,8 +12,8 @@ pub struct Row {
     pub tweet: Tweet,
     /// The message value, stored as JSONB.
     pub raw: String,
-    pub partition: i32,
-    pub offset: i64,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
     /// Fingerprint of the normalised text (content de-duplication).
     pub content_hash: i64,
     /// The filter rule it matched, in `flag` mode.
@@ -48,7 +48,7 @@ pub struct Outcome {
     /// Existing rows that changed.
     pub updated: u64,
     /// New rows linked to an earlier tweet with the same content (`--dedup content`).
-    pub content_duplicates: u64,
+    pub(crate) content_duplicates: u64,
 }
 
 /// Outcomes of a batch's parts add up to the batch's.

@@ -29,13 +29,13 @@ use crate::db::row::{Outcome, Row};
 use crate::db::{counts, upsert};
 
 /// Parts at least this large whose every record is refused with one SQLSTATE are an outage.
-pub const UNIFORM_REFUSAL_MIN: usize = 16;
+pub(crate) const UNIFORM_REFUSAL_MIN: usize = 16;
 
 pub struct Writer {
-    pub pool: PgPool,
-    pub link_content: bool,
+    pub(crate) pool: PgPool,
+    pub(crate) link_content: bool,
     /// Cancelled once shutdown may no longer wait for the database.
-    pub give_up: Shutdown,
+    pub(crate) give_up: Shutdown,
     /// How many writes are waiting out a database problem right now (see [`Writer::stalled`]).
     stalled: watch::Sender<usize>,
 }
@@ -53,7 +53,7 @@ pub struct Refused {
 pub struct Written {
     pub outcome: Outcome,
     pub refused: Vec<Refused>,
-    pub transactions: u64,
+    pub(crate) transactions: u64,
     /// Rounds of retries after an outage.
     pub retries: u64,
 }
@@ -72,7 +72,7 @@ impl Writer {
 
     /// Above zero while some write is waiting out an outage: the consumer holds its partitions
     /// meanwhile ([`crate::intake::Intake::hold_while_stalled`]).
-    pub fn stalled(&self) -> watch::Receiver<usize> {
+    pub(crate) fn stalled(&self) -> watch::Receiver<usize> {
         self.stalled.subscribe()
     }
 

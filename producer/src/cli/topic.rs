@@ -12,7 +12,7 @@ use crate::exporter::ExporterSettings;
 use crate::topic::{retention_ms, TopicTarget, TopicTask};
 
 #[derive(Debug, Subcommand)]
-pub enum TopicCommand {
+pub(crate) enum TopicCommand {
     /// Create the topic and its dead-letter topic.
     Create(TopicCreateArgs),
     /// Partitions, leaders, high watermarks, and each group's committed offsets and lag.
@@ -24,63 +24,63 @@ pub enum TopicCommand {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct TopicArgs {
+pub(crate) struct TopicArgs {
     #[command(flatten)]
     #[command(next_help_heading = "Kafka")]
-    pub kafka: KafkaArgs,
+    pub(crate) kafka: KafkaArgs,
 
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
     #[arg(help_heading = "Kafka")]
-    pub topic: String,
+    pub(crate) topic: String,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct TopicCreateArgs {
+pub(crate) struct TopicCreateArgs {
     #[command(flatten)]
-    pub topic: TopicArgs,
+    pub(crate) topic: TopicArgs,
 
     #[arg(long, default_value_t = 6)]
-    pub partitions: i32,
+    pub(crate) partitions: i32,
 
     /// Replication factor (-1: the broker's default).
     #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
-    pub replication_factor: i32,
+    pub(crate) replication_factor: i32,
 
     /// How long Kafka keeps messages: `7d`, `12h`, `90m`, milliseconds, or `forever`.
     #[arg(long)]
-    pub retention: Option<String>,
+    pub(crate) retention: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct AddPartitionsArgs {
+pub(crate) struct AddPartitionsArgs {
     #[command(flatten)]
-    pub topic: TopicArgs,
+    pub(crate) topic: TopicArgs,
 
     /// The new total number of partitions.
     #[arg(long)]
-    pub to: usize,
+    pub(crate) to: usize,
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct ExporterArgs {
+pub(crate) struct ExporterArgs {
     #[command(flatten)]
-    pub kafka: KafkaArgs,
+    pub(crate) kafka: KafkaArgs,
 
     /// The topic to follow. Without it, every topic the groups have committed offsets on.
     #[arg(long, env = "TWEETPIPE_TOPIC")]
-    pub topic: Option<String>,
+    pub(crate) topic: Option<String>,
 
     /// Consumer group to watch (repeatable, or comma-separated in the environment variable).
     #[arg(long = "group", env = "TWEETPIPE_GROUP", value_delimiter = ',', required = true)]
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
 
     /// Time between two rounds of reading offsets: `5s`, `1m`, `500ms`.
     #[arg(long, env = "TWEETPIPE_EXPORTER_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
-    pub interval: Duration,
+    pub(crate) interval: Duration,
 
     /// Serve /healthz, /readyz and /metrics here (port 0 picks a free port, logged).
     #[arg(long = "http-addr", env = "TWEETPIPE_HTTP_ADDR")]
-    pub http_addr: SocketAddr,
+    pub(crate) http_addr: SocketAddr,
 }
 
 impl TopicArgs {
@@ -91,7 +91,7 @@ impl TopicArgs {
 
 impl TopicCommand {
     /// The command's settings; a retention that cannot be read is a configuration error.
-    pub fn task(&self) -> anyhow::Result<TopicTask> {
+    pub(crate) fn task(&self) -> anyhow::Result<TopicTask> {
         Ok(match self {
             Self::Create(args) => TopicTask::Create {
                 target: args.topic.target(),
