@@ -14,7 +14,7 @@ use tweetpipe_consumer::db::writer::Writer;
 use tweetpipe_consumer::dedup::RecentIds;
 use tweetpipe_consumer::prepare::{prepare, Shaping};
 use tweetpipe_model::filter::{FilterMode, Filters};
-use tweetpipe_tests::TestContext;
+use tweetpipe_tests::{incompressible, TestContext};
 
 const BASE: i64 = 1_800_000_000_000_000_000;
 
@@ -224,19 +224,6 @@ fn shuffle<T>(v: &mut [T], mut s: u64) {
         s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         v.swap(i, (s >> 33) as usize % (i + 1));
     }
-}
-
-/// Letters that compress badly, so that PostgreSQL cannot squeeze them under its index limit.
-fn incompressible(seed: u64, len: usize) -> String {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(x % 62) as usize])
-        })
-        .collect()
 }
 
 /// Twenty tweets the database refuses alike (usernames too long for the index) are the records'

@@ -17,17 +17,8 @@ fn tweet(id: u64, text: &str) -> RawRecord {
     RawRecord::keyed(&id.to_string(), format!(r#"{{"data":{{"id":"{id}","text":"{text}"}}}}"#))
 }
 
-/// Characters that compress badly, so that PostgreSQL cannot squeeze them under the index limit.
 fn incompressible(len: usize) -> String {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"[(x % 63) as usize])
-        })
-        .collect()
+    tweetpipe_tests::incompressible(0x9E37_79B9_7F4A_7C15, len)
 }
 
 async fn migrated(ctx: &TestContext) {

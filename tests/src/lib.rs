@@ -55,6 +55,20 @@ pub fn corpus_dir() -> Option<PathBuf> {
     std::env::var_os("TWEETPIPE_CORPUS").map(PathBuf::from)
 }
 
+/// `len` letters and digits that compress badly (xorshift from `seed`), so that PostgreSQL
+/// cannot squeeze them under its index limit.
+pub fn incompressible(seed: u64, len: usize) -> String {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"[(x % 63) as usize])
+        })
+        .collect()
+}
+
 /// A path to one of the workspace's binaries, built by `cargo build --bins` before the tests.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
