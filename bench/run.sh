@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: tweetpipe beside Kafka's and PostgreSQL's own ceilings, on the same data, in one
-# run. Prints a report (and keeps it, with every log, under $BENCH_DIR).
+# run. Prints a report (and keeps it, with every log, under $BENCH_DIR/<run id>/ as report.md,
+# drawn beside it by bench/charts.py as throughput.svg and latency.svg).
 #
 #   bench/run.sh                     1M tweets per shape, consumers 1 2 4, latency at 2000 tweets/s for 30 s
 #   TWEETS=200000 bench/run.sh       a quicker pass
@@ -371,3 +372,4 @@ delete_topic "$LAT_TOPIC"
   echo
   echo "Logs: $LOGS"
 } | tee "$LOGS/report.md"
+python3 "$ROOT/bench/charts.py" "$LOGS" || log "charts not drawn"
