@@ -18,52 +18,7 @@
 
 use std::hash::{Hash as _, Hasher as _};
 
-use crate::db::row::Row;
-
-/// Bytes of a [`Rank`]: four metrics, the raw message's hash.
-pub const RANK_LEN: usize = 4 * 8 + 8;
-
-/// A copy's place in the order that picks the winner: its own metrics (unknown = -1), then a
-/// hash of its raw message (two different snapshots with equal counts).
-/// Encoded so that byte order is the order (big-endian, signs flipped): PostgreSQL compares the
-/// stored `bytea` exactly as Rust compares the array.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Rank(pub [u8; RANK_LEN]);
-
-impl Rank {
-    pub fn of(metrics: [Option<i64>; 4], raw: &str) -> Self {
-        let mut out = [0u8; RANK_LEN];
-        let mut at = 0;
-        let mut put = |bytes: &[u8]| {
-            out[at..at + bytes.len()].copy_from_slice(bytes);
-            at += bytes.len();
-        };
-        for m in metrics {
-            put(&ordered_i64(m.unwrap_or(-1)));
-        }
-        put(&raw_hash(raw.as_bytes()).to_be_bytes());
-        Rank(out)
-    }
-}
-
-fn ordered_i64(v: i64) -> [u8; 8] {
-    ((v as u64) ^ (1 << 63)).to_be_bytes()
-}
-
-/// A stable 64-bit hash of the raw message (stored, so it must never change between versions):
-/// FxHash's mixing over eight bytes at a time, then the tail and the length.
-pub fn raw_hash(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
-    let mut chunks = bytes.chunks_exact(8);
-    let mut h = 0u64;
-    for c in &mut chunks {
-        h = mix(h, u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
-    }
-    let mut tail = [0u8; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    mix(mix(h, u64::from_le_bytes(tail)), bytes.len() as u64)
-}
+use crate::db::row::{Rank, Row};
 
 fn join<T: Ord>(into: &mut Option<T>, other: Option<T>) {
     if let Some(o) = other {

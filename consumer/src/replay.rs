@@ -3,10 +3,9 @@
 //!
 //! Safe by default: `replay` only prints its plan unless `--execute`, and refuses to commit
 //! while the group has active members (they would overwrite the new offsets at their next
-//! commit). Writes are idempotent and newer-wins, so a replay changes the table only where the
-//! topic holds newer data.
+//! commit). Writes are idempotent joins (docs/write-contract.md), so a replay changes the table
+//! only where the topic holds copies it has not seen.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -15,33 +14,9 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::kafka::KafkaArgs;
 
-use crate::settings::ReplaySettings;
+use crate::settings::{ReplaySettings, Target};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Where to move the group.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    Earliest,
-    Datetime(chrono::DateTime<chrono::Utc>),
-    Offsets(BTreeMap<i32, i64>),
-}
-
-impl Target {
-    /// `PARTITION:OFFSET,…` (`--to-offsets`).
-    pub fn offsets(spec: &str) -> anyhow::Result<Self> {
-        let mut offsets = BTreeMap::new();
-        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (p, o) = pair.split_once(':').with_context(|| format!("{pair:?} is not PARTITION:OFFSET"))?;
-            offsets.insert(
-                p.trim().parse().with_context(|| format!("bad partition in {pair:?}"))?,
-                o.trim().parse().with_context(|| format!("bad offset in {pair:?}"))?,
-            );
-        }
-        anyhow::ensure!(!offsets.is_empty(), "--to-offsets needs at least one PARTITION:OFFSET");
-        Ok(Self::Offsets(offsets))
-    }
-}
 
 /// One partition of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,18 +4,18 @@
 //! configuration error (exit 78) naming it, and secrets stay wrapped: no `Debug`, error or log
 //! line shows them.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr as _;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions as _;
 use tweetpipe_common::exit::Classified;
 use tweetpipe_common::kafka::KafkaArgs;
 use tweetpipe_model::filter::FilterMode;
-
-use crate::replay::Target;
 
 /// Where the database is and how the consumer talks to it.
 #[derive(Clone)]
@@ -202,3 +202,27 @@ pub struct StatsSettings {
 
 #[cfg(test)]
 mod tests;
+
+/// Where to move the group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Earliest,
+    Datetime(chrono::DateTime<chrono::Utc>),
+    Offsets(BTreeMap<i32, i64>),
+}
+
+impl Target {
+    /// `PARTITION:OFFSET,…` (`--to-offsets`).
+    pub fn offsets(spec: &str) -> anyhow::Result<Self> {
+        let mut offsets = BTreeMap::new();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (p, o) = pair.split_once(':').with_context(|| format!("{pair:?} is not PARTITION:OFFSET"))?;
+            offsets.insert(
+                p.trim().parse().with_context(|| format!("bad partition in {pair:?}"))?,
+                o.trim().parse().with_context(|| format!("bad offset in {pair:?}"))?,
+            );
+        }
+        anyhow::ensure!(!offsets.is_empty(), "--to-offsets needs at least one PARTITION:OFFSET");
+        Ok(Self::Offsets(offsets))
+    }
+}

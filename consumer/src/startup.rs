@@ -26,8 +26,9 @@ use crate::intake::Intake;
 use crate::offsets::commit_sync;
 use crate::pipeline::{Fixtures, Pipeline};
 use crate::reader::Shapers;
-use crate::replay::{self, Target};
+use crate::replay;
 use crate::report::{Report, RunOutcome};
+use crate::settings::Target;
 use crate::settings::{PseudonymKey, RunSettings};
 
 /// Joins the group and stores tweets until `shutdown`, or with `--exit-at-end` until the topic

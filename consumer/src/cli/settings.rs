@@ -5,7 +5,7 @@ use std::time::Duration;
 use tweetpipe_common::exit::Classified;
 
 use super::{CheckArgs, DatabaseArgs, Dedup, ReplayArgs, RunArgs, StartAt, StatsArgs};
-use crate::replay::Target;
+use crate::settings::Target;
 use crate::settings::{
     CheckSettings, DatabaseSettings, PseudonymKey, ReplaySettings, RunSettings, StatsSettings,
 };

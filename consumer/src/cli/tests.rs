@@ -3,8 +3,8 @@
 use clap::Parser as _;
 
 use super::*;
-use crate::replay::Target;
 use crate::settings::PseudonymKey;
+use crate::settings::Target;
 
 fn run_args(args: &[&str]) -> RunArgs {
     let cli = Cli::try_parse_from(["tweetpipe-consumer", "run"].iter().chain(args)).expect("valid flags");

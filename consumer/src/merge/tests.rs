@@ -7,6 +7,7 @@ use tweetpipe_model::tweet::Tweet;
 use tweetpipe_model::Format;
 
 use super::*;
+use crate::db::row::{raw_hash, Rank};
 
 /// A copy of tweet 1 with the given fields (None: unknown).
 #[allow(clippy::too_many_arguments)]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::notices::classify_notice;
 use super::v2_page::split_v2_page;
-use super::{Item, Reject, TweetMessage};
+use super::{encode, has_text, reject_id, with_element, Item, Reject, TweetMessage};
 use crate::dead_letter::Class;
 use crate::id::{v1_id, v2_id, IdError};
 use crate::Format;
@@ -139,10 +139,6 @@ fn classify_object(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
     }
 }
 
-pub(super) fn has_text(obj: &Map<String, Value>) -> bool {
-    obj.get("text").is_some_and(Value::is_string) || obj.get("full_text").is_some_and(Value::is_string)
-}
-
 /// A v2 stream line (or single-tweet lookup): one tweet in `data`, produced as it came.
 fn v2_stream_line(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
     let Some(Value::Object(tweet)) = obj.get("data") else {
@@ -163,13 +159,6 @@ fn v2_stream_line(obj: Map<String, Value>, raw: Option<&[u8]>) -> Item {
     }
 }
 
-pub(super) fn encode(id: i64, format: Format, value: &Value) -> Item {
-    match serde_json::to_vec(value) {
-        Ok(payload) => Item::Tweet(TweetMessage { id, format, payload: payload.into() }),
-        Err(e) => Item::Reject(Reject::new(Class::EncodeFailed, e.to_string()).with_id(id)),
-    }
-}
-
 /// For an element of a larger document (`raw` is `None`), attaches the element to its reject.
 fn element(item: Item, obj: &Map<String, Value>, raw: Option<&[u8]>) -> Item {
     if raw.is_some() {
@@ -177,25 +166,6 @@ fn element(item: Item, obj: &Map<String, Value>, raw: Option<&[u8]>) -> Item {
     } else {
         with_element(item, Some(obj))
     }
-}
-
-/// Attaches the offending element to a reject, so the dead letter holds just that element.
-pub(super) fn with_element(item: Item, element: Option<&Map<String, Value>>) -> Item {
-    match (item, element) {
-        (Item::Reject(mut r), Some(el)) if r.payload.is_none() => {
-            r.payload = serde_json::to_vec(el).ok();
-            Item::Reject(r)
-        }
-        (item, _) => item,
-    }
-}
-
-pub(super) fn reject_id(e: IdError) -> Item {
-    let class = match e {
-        IdError::Missing => Class::MissingId,
-        IdError::Invalid(_) => Class::InvalidId,
-    };
-    Item::Reject(Reject::new(class, e.to_string()))
 }
 
 fn kind_of(v: &Value) -> &'static str {

@@ -34,7 +34,10 @@ pub use stream_line::stream_line_id;
 
 use bytes::Bytes;
 
+use serde_json::{Map, Value};
+
 use crate::dead_letter::Class;
+use crate::id::IdError;
 use crate::Format;
 
 /// What one input document turned into.
@@ -134,4 +137,36 @@ pub fn trimmed_range(b: &[u8]) -> std::ops::Range<usize> {
     let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
     let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
     start..end
+}
+
+// Helpers the general path's parts (classify, notices, v2_page) share.
+
+fn has_text(obj: &Map<String, Value>) -> bool {
+    obj.get("text").is_some_and(Value::is_string) || obj.get("full_text").is_some_and(Value::is_string)
+}
+
+fn encode(id: i64, format: Format, value: &Value) -> Item {
+    match serde_json::to_vec(value) {
+        Ok(payload) => Item::Tweet(TweetMessage { id, format, payload: payload.into() }),
+        Err(e) => Item::Reject(Reject::new(Class::EncodeFailed, e.to_string()).with_id(id)),
+    }
+}
+
+/// Attaches the offending element to a reject, so the dead letter holds just that element.
+fn with_element(item: Item, element: Option<&Map<String, Value>>) -> Item {
+    match (item, element) {
+        (Item::Reject(mut r), Some(el)) if r.payload.is_none() => {
+            r.payload = serde_json::to_vec(el).ok();
+            Item::Reject(r)
+        }
+        (item, _) => item,
+    }
+}
+
+fn reject_id(e: IdError) -> Item {
+    let class = match e {
+        IdError::Missing => Class::MissingId,
+        IdError::Invalid(_) => Class::InvalidId,
+    };
+    Item::Reject(Reject::new(class, e.to_string()))
 }

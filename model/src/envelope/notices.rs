@@ -3,8 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::classify::has_text;
-use super::{Item, Reject};
+use super::{has_text, Item, Reject};
 use crate::dead_letter::Class;
 use crate::id::{v1_id, v2_id};
 

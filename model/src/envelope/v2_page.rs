@@ -3,8 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::classify::{encode, reject_id, with_element};
-use super::{Item, Reject};
+use super::{encode, reject_id, with_element, Item, Reject};
 use crate::dead_letter::Class;
 use crate::id::v2_id;
 use crate::Format;
