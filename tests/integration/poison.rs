@@ -272,7 +272,7 @@ async fn sigterm_ends_start_up_retries_against_an_unreachable_database() {
     ]);
     let consumer = Logged::spawn(cmd, "term_db_startup");
     wait_until(LIMIT, "start-up to wait for the database", || async {
-        consumer.log_text().contains("database not reachable yet")
+        consumer.log_text().contains("127.0.0.1:1/tweetpipe: not possible yet")
     })
     .await;
     let (out, summary) = stops_promptly(consumer, 1);
