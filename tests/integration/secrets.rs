@@ -40,7 +40,9 @@ fn database_errors_mask_the_password() {
     assert!(!unreachable.status.success());
     assert_hidden(&unreachable);
     // Shown without its password, so the operator still sees which server it tried.
-    assert!(String::from_utf8_lossy(&unreachable.stderr).contains("postgres://tweetpipe@127.0.0.1:1/tweetpipe"));
+    assert!(
+        String::from_utf8_lossy(&unreachable.stderr).contains("postgres://tweetpipe@127.0.0.1:1/tweetpipe")
+    );
 
     // The real server, the wrong password: refused at once, not retried.
     let refused = run(
