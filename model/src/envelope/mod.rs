@@ -24,8 +24,6 @@ mod classify;
 mod notices;
 pub mod stream_line;
 #[cfg(test)]
-mod stream_line_tests;
-#[cfg(test)]
 mod tests;
 mod v2_page;
 

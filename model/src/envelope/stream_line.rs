@@ -268,3 +268,6 @@ fn plain_run(b: &[u8]) -> usize {
     }
     n + b[n..].iter().take_while(|&&c| c != b'"' && c != b'\\' && (0x20..0x80).contains(&c)).count()
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,7 +1,7 @@
 //! The hand-written stream-line scan against serde_json reading the same shape: never looser on
 //! any input, and the same answer on well-formed lines.
 
-use super::stream_line::stream_line_id;
+use super::stream_line_id;
 use crate::object::Object;
 use proptest::prelude::*;
 
