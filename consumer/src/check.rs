@@ -163,12 +163,7 @@ async fn may_create(pool: &PgPool) -> anyhow::Result<String> {
 async fn privileges(pool: &PgPool, state: Option<Migrations>, migrate: bool) -> anyhow::Result<String> {
     let mut missing = Vec::new();
     for table in TABLES {
-        let there: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(table)
-            .fetch_one(pool)
-            .await
-            .map_err(query_failed)?;
-        if !there {
+        if !db::table_exists(pool, table).await.map_err(query_failed)? {
             if !migrate && state.is_some_and(|m| m.applied.is_none()) {
                 missing.push(format!("table {table} (missing)"));
             }

@@ -148,6 +148,11 @@ pub(crate) async fn migrations(pool: &PgPool) -> anyhow::Result<Migrations> {
     Ok(Migrations { known: known.len(), applied: Some(applied.len()) })
 }
 
+/// Whether `table` is on the search path.
+pub(crate) async fn table_exists(pool: &PgPool, table: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(table).fetch_one(pool).await
+}
+
 /// `run --no-migrate`: the migrations must be there already, else the run stops before it
 /// consumes anything, saying how to apply them.
 pub(crate) async fn require_migrated(pool: &PgPool) -> anyhow::Result<()> {
@@ -163,12 +168,7 @@ pub(crate) async fn require_migrated(pool: &PgPool) -> anyhow::Result<()> {
         None => {
             let mut missing = Vec::new();
             for table in TABLES {
-                let there: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-                    .bind(table)
-                    .fetch_one(pool)
-                    .await
-                    .context("looking for the tables")?;
-                if !there {
+                if !table_exists(pool, table).await.context("looking for the tables")? {
                     missing.push(table);
                 }
             }
