@@ -77,6 +77,11 @@ pub(crate) struct ReplayArgs {
     #[command(next_help_heading = "Kafka")]
     pub(crate) kafka: KafkaArgs,
 
+    /// Where the group's offsets live beside Kafka's (members resume from the database's).
+    #[command(flatten)]
+    #[command(next_help_heading = "Database")]
+    pub(crate) database: DatabaseArgs,
+
     #[arg(long, env = "TWEETPIPE_TOPIC", default_value = "tweets")]
     pub(crate) topic: String,
 

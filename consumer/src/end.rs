@@ -78,7 +78,7 @@ impl EndOfTopic {
     }
 
     /// Whether the whole topic is at its start-time end: partitions assigned here by what this
-    /// process handled, the others by the group's committed offsets. Waiting for the whole
+    /// process handled or the database's offsets, the others by the group's committed offsets. Waiting for the whole
     /// topic, not just the own assignment, keeps a member that joined with no partitions (the
     /// first step of a cooperative rebalance) from leaving before the work is shared out.
     pub fn is_done<C: Consumer<X>, X: ConsumerContext>(
@@ -91,8 +91,22 @@ impl EndOfTopic {
         }
         let mut unknown = Vec::new();
         for (p, &(low, high)) in &self.marks {
-            let handled =
-                assignment.partitions.contains(p) && self.position.get(p).is_some_and(|pos| *pos >= high);
+            let here = self.position.get(p).is_some_and(|pos| *pos >= high);
+            if assignment.partitions.contains(p) {
+                match assignment.database_offset(*p) {
+                    // Its offset is not read from the database yet.
+                    None => return false,
+                    // The database's offset wins over Kafka's: a restored database is behind.
+                    Some(Some(next)) => {
+                        if !(here || next >= high || low >= high) {
+                            return false;
+                        }
+                        continue;
+                    }
+                    Some(None) => {}
+                }
+            }
+            let handled = assignment.partitions.contains(p) && here;
             if !(handled || low >= high || self.caught_up.contains(p)) {
                 unknown.push(*p);
             }

@@ -18,6 +18,9 @@ pub struct Assignment {
     pub epochs: HashMap<i32, u64>,
     /// Rebalances seen; 0 means the member has not joined the group yet.
     pub rebalances: u64,
+    /// Per partition: the epoch at which the database's offset was read, and that offset (none:
+    /// the database does not know the partition). A partition whose epoch differs is pending.
+    pub resolved: HashMap<i32, (u64, Option<i64>)>,
 }
 
 impl Assignment {
@@ -28,6 +31,28 @@ impl Assignment {
 
     fn bump(&mut self, partition: i32) {
         *self.epochs.entry(partition).or_default() += 1;
+    }
+
+    /// The current epoch of `partition` (0 before it was ever assigned).
+    pub fn epoch(&self, partition: i32) -> u64 {
+        self.epochs.get(&partition).copied().unwrap_or(0)
+    }
+
+    /// The database's offset for `partition`, once read in the current epoch: `Some(None)` when
+    /// the database does not know the partition, `None` while that is not known yet.
+    pub fn database_offset(&self, partition: i32) -> Option<Option<i64>> {
+        self.resolved.get(&partition).filter(|(e, _)| *e == self.epoch(partition)).map(|(_, o)| *o)
+    }
+}
+
+/// Has the member read `partition`'s offset from the database again, if it still holds the
+/// partition as it did at `then`: a batch of it was fenced, so the position it reads from is
+/// not the database's. Batches read before are then dropped as they finish.
+pub fn reread_offset(shared: &SharedAssignment, then: &Assignment, partition: i32) {
+    if let Ok(mut a) = shared.lock() {
+        if a.unchanged_since(then, partition) {
+            a.bump(partition);
+        }
     }
 }
 

@@ -1,6 +1,8 @@
-//! Reading from Kafka: polling a batch, and holding the partitions (paused, still polling, so
-//! the consumer stays in its group) while the database is away.
+//! Reading from Kafka: polling a batch (each message admitted by the [`Cursors`], so a batch
+//! starts each partition where the database says), and holding the partitions (paused, still
+//! polling, so the consumer stays in its group) while the database is away.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,16 +13,27 @@ use rdkafka::TopicPartitionList;
 use tokio::sync::watch;
 use tweetpipe_common::shutdown::Shutdown;
 
+use crate::cursors::{Admit, Cursors, Spans};
+use crate::db::offsets::Span;
 use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
 
 /// How long one poll waits for the first message of a batch before checking the end condition.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// Messages polled together, with the assignment as it was when the first one arrived (the
-/// reference for deciding later which partitions kept their owner through the batch).
+/// reference for deciding later which partitions kept their owner through the batch), and each
+/// partition's span.
 pub struct Polled {
     pub messages: Vec<OwnedMessage>,
     pub before: Assignment,
+    pub spans: BTreeMap<i32, Span>,
+}
+
+/// A batch being gathered.
+#[derive(Default)]
+struct Gathering {
+    messages: Vec<OwnedMessage>,
+    spans: Spans,
 }
 
 pub struct Intake {
@@ -36,6 +49,8 @@ pub struct Intake {
     carry: Vec<(u64, OwnedMessage)>,
     /// Partitions are paused by [`Intake::hold_while_stalled`].
     held: bool,
+    /// Where each partition is read from.
+    pub(crate) cursors: Cursors,
 }
 
 impl Intake {
@@ -46,15 +61,42 @@ impl Intake {
         batch_size: usize,
         linger: Duration,
         shutdown: Shutdown,
+        cursors: Cursors,
     ) -> Self {
-        Self { consumer, assignment, topic, batch_size, linger, shutdown, carry: Vec::new(), held: false }
+        Self {
+            consumer,
+            assignment,
+            topic,
+            batch_size,
+            linger,
+            shutdown,
+            carry: Vec::new(),
+            held: false,
+            cursors,
+        }
+    }
+
+    /// Admits a message into the batch (or drops it, see [`Cursors::admit`]).
+    async fn admit(&mut self, batch: &mut Gathering, m: OwnedMessage) -> anyhow::Result<()> {
+        let a = snapshot(&self.assignment);
+        let Admit::Take { epoch, start } = self.cursors.admit(&a, &m).await? else { return Ok(()) };
+        let p = m.partition();
+        if !batch.spans.add(p, m.offset(), epoch, start) {
+            // The partition was sought since the batch began it: what was read before goes.
+            batch.messages.retain(|old| old.partition() != p);
+        }
+        batch.messages.push(m);
+        Ok(())
     }
 
     /// Waits up to [`IDLE_POLL`] for a first message, then gathers messages for the linger time
     /// and takes what is already waiting after it, until the batch is full, nothing more is
-    /// waiting, or shutdown begins. Empty when nothing arrived.
-    pub async fn poll_batch(&mut self) -> Polled {
+    /// waiting, or shutdown begins. Empty when nothing arrived. `Err`: the topic no longer holds
+    /// where the database says to resume.
+    pub async fn poll_batch(&mut self) -> anyhow::Result<Polled> {
         let mut before = snapshot(&self.assignment);
+        self.cursors.resolve_pending(&before).await?;
+        let mut batch = Gathering::default();
         // Carried messages of partitions that changed hands since are dropped: their new owner
         // reads them from the committed offset, which never passed them.
         let carried: Vec<OwnedMessage> = std::mem::take(&mut self.carry)
@@ -65,31 +107,33 @@ impl Intake {
             .map(|(_, m)| m)
             .collect();
         if !carried.is_empty() {
-            return Polled { messages: carried, before };
+            for m in carried {
+                self.admit(&mut batch, m).await?;
+            }
+            return Ok(batch.done(before));
         }
-        let mut messages = Vec::new();
         let first = tokio::select! {
             m = self.consumer.recv() => Some(m),
             () = tokio::time::sleep(IDLE_POLL) => None,
             () = self.shutdown.cancelled() => None,
         };
         match first {
-            None => return Polled { messages, before },
+            None => return Ok(batch.done(before)),
             Some(Err(e)) => {
                 tracing::warn!(error = %e, "Kafka consumer error");
-                return Polled { messages, before };
+                return Ok(batch.done(before));
             }
             Some(Ok(m)) => {
                 // A rebalance happens inside the poll that returns the first message.
                 before = snapshot(&self.assignment);
-                messages.push(m.detach());
+                self.admit(&mut batch, m.detach()).await?;
             }
         }
         // After the linger, a batch closes as soon as nothing more is waiting: under a backlog
         // the queue always has the next message, so batches still fill; at a trickle no row
         // waits for messages that are not there.
         let gathered = tokio::time::Instant::now() + self.linger;
-        while messages.len() < self.batch_size && !self.shutdown.is_cancelled() {
+        while batch.messages.len() < self.batch_size && !self.shutdown.is_cancelled() {
             let next = match self.consumer.recv().now_or_never() {
                 Some(m) => m,
                 None if tokio::time::Instant::now() >= gathered => break,
@@ -100,14 +144,17 @@ impl Intake {
                 },
             };
             match next {
-                Ok(m) => messages.push(m.detach()),
+                Ok(m) => {
+                    let m = m.detach();
+                    self.admit(&mut batch, m).await?;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "Kafka consumer error");
                     break;
                 }
             }
         }
-        Polled { messages, before }
+        Ok(batch.done(before))
     }
 
     fn owned(&self, a: &Assignment) -> TopicPartitionList {
@@ -116,6 +163,12 @@ impl Intake {
             tpl.add_partition(&self.topic, *p);
         }
         tpl
+    }
+}
+
+impl Gathering {
+    fn done(self, before: Assignment) -> Polled {
+        Polled { messages: self.messages, before, spans: self.spans.into_spans() }
     }
 }
 

@@ -1,25 +1,31 @@
 //! Where batches are written at once: `--db-writers` lanes, each a task that writes one
 //! transaction at a time on its own connection (through the one [`Writer`]).
 //!
-//! A batch's rows are split by tweet id, and a tweet always goes to the same lane, so no two
-//! transactions at once ever touch the same row: they never wait on each other nor deadlock
-//! (PostgreSQL's `INSERT … ON CONFLICT` can deadlock on two batches sharing keys even in the
-//! same order), and each lane moves on to its part of the next batch as soon as its part of
-//! this one is written, so the database works on every core while earlier batches finish.
+//! A batch is split by partition, and a partition always goes to the same lane: its offset
+//! moves in the transaction that writes its messages ([`crate::db::offsets`]), one batch after
+//! the other, so a partition's transactions never wait on each other. Tweets are keyed by id,
+//! so a tweet's copies share a partition and two lanes rarely touch one row; when they do, rows
+//! are locked in id order and a deadlock is retried like any outage. Each lane moves on to its
+//! part of the next batch as soon as its part of this one is written, so the database works on
+//! every core while earlier batches finish.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rdkafka::message::{Message as _, OwnedMessage};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::db::offsets::Span;
+use crate::db::part::{Part, Slice};
 use crate::db::row::Row;
 use crate::db::writer::{Writer, Written};
+use crate::prepare::Prepared;
 
-/// One part of a batch: its rows, the batch's deletions (with the first part only), and where
-/// the rows go back with what the database did (`None`: given up at shutdown).
+/// One part of a batch, and where it goes back with what the database did (`None`: given up
+/// at shutdown).
 struct Job {
-    rows: Vec<Row>,
-    deletes: Vec<i64>,
-    done: oneshot::Sender<(Vec<Row>, Option<Written>)>,
+    part: Part,
+    done: oneshot::Sender<(Part, Option<Written>)>,
 }
 
 pub struct Lanes {
@@ -34,10 +40,10 @@ impl Lanes {
                 let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
                 let writer = writer.clone();
                 tokio::spawn(async move {
-                    while let Some(Job { rows, deletes, done }) = rx.recv().await {
-                        let written = writer.write(&rows, &deletes).await;
+                    while let Some(Job { part, done }) = rx.recv().await {
+                        let written = writer.write(&part).await;
                         // The batch is gone when shutdown gave up on it: nobody to tell.
-                        let _ = done.send((rows, written));
+                        let _ = done.send((part, written));
                     }
                 });
                 tx
@@ -50,25 +56,42 @@ impl Lanes {
         self.lanes.len()
     }
 
-    /// Queues a batch's rows (one per id) on the lanes; deletions go with the first part.
-    pub fn submit(&self, rows: Vec<Row>, deletes: Vec<i64>) -> Parts {
-        let mut parts: Vec<Vec<Row>> = (0..self.lanes.len()).map(|_| Vec::new()).collect();
-        for row in rows {
-            parts[lane(row.tweet.id, self.lanes.len())].push(row);
+    /// Queues a settled batch on the lanes, one part per lane holding whole partitions: every
+    /// partition of `spans` gets its offset moved, even when none of its messages is a row.
+    pub fn submit(
+        &self,
+        prepared: &mut Prepared,
+        spans: &BTreeMap<i32, Span>,
+        messages: &Arc<Vec<OwnedMessage>>,
+    ) -> Parts {
+        let n = self.lanes.len();
+        let mut parts: Vec<Part> =
+            (0..n).map(|_| Part { messages: messages.clone(), ..Part::default() }).collect();
+        for row in std::mem::take(&mut prepared.rows) {
+            parts[lane(row.partition, n)].rows.push(row);
         }
-        let mut deletes = Some(deletes).filter(|d| !d.is_empty());
+        for (&id, &index) in prepared.deletes.iter().zip(&prepared.delete_index) {
+            let p = messages[index].partition();
+            parts[lane(p, n)].deletes.push((p, id));
+        }
+        for r in &prepared.rejected {
+            parts[lane(messages[r.index].partition(), n)].rejected.push(r.clone());
+        }
+        for (&p, &span) in spans {
+            let share = prepared.shares.get(&p).copied().unwrap_or_default();
+            parts[lane(p, n)].slices.push(Slice { span, share });
+        }
         let mut pending = Vec::new();
-        for (lane, mut rows) in self.lanes.iter().zip(parts) {
+        for (lane, mut part) in self.lanes.iter().zip(parts) {
             // Rows locked in id order: two groups writing the same ids do not deadlock.
-            rows.sort_unstable_by_key(|r| r.tweet.id);
-            if rows.is_empty() && deletes.is_none() {
+            part.rows.sort_unstable_by_key(|r: &Row| r.tweet.id);
+            if part.rows.is_empty() && part.deletes.is_empty() && part.slices.is_empty() {
                 continue;
             }
             let (done, answer) = oneshot::channel();
-            let job = Job { rows, deletes: deletes.take().unwrap_or_default(), done };
             // A lane ends only when `Lanes` is dropped; a send that fails leaves the receiver
             // closed, which reads as given up.
-            let _ = lane.send(job);
+            let _ = lane.send(Job { part, done });
             pending.push(answer);
         }
         Parts { pending }
@@ -77,7 +100,7 @@ impl Lanes {
 
 /// A batch's parts, being written.
 pub struct Parts {
-    pending: Vec<oneshot::Receiver<(Vec<Row>, Option<Written>)>>,
+    pending: Vec<oneshot::Receiver<(Part, Option<Written>)>>,
 }
 
 impl Parts {
@@ -93,17 +116,18 @@ impl Parts {
             total.refused.extend(written.refused);
             total.transactions += written.transactions;
             total.retries += written.retries;
-            rows.extend(part);
+            total.fenced.extend(written.fenced);
+            total.counts += written.counts;
+            total.letters.extend(written.letters);
+            rows.extend(part.rows);
         }
         Some((rows, total))
     }
 }
 
-/// The lane of a tweet. Snowflake ids carry a per-millisecond sequence in their low bits, so
-/// they are mixed first, or most would land on even lanes.
-fn lane(id: i64, lanes: usize) -> usize {
-    let mixed = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    ((mixed >> 32) % lanes as u64) as usize
+/// The lane of a partition.
+fn lane(partition: i32, lanes: usize) -> usize {
+    partition.rem_euclid(lanes as i32) as usize
 }
 
 #[cfg(test)]
@@ -111,17 +135,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tweet_always_takes_the_same_lane_and_snowflakes_spread_evenly() {
-        // Ids as X mints them within one millisecond: the sequence in the low bits, mostly even.
-        let ids: Vec<i64> = (0..10_000i64).map(|n| (1_800_000_000_000_i64 << 22) + n * 2).collect();
+    fn a_partition_always_takes_the_same_lane_and_partitions_spread_evenly() {
         let mut per_lane = [0usize; 3];
-        for &id in &ids {
-            assert_eq!(lane(id, 3), lane(id, 3));
-            per_lane[lane(id, 3)] += 1;
+        for p in 0..12 {
+            assert_eq!(lane(p, 3), lane(p, 3));
+            per_lane[lane(p, 3)] += 1;
         }
-        for n in per_lane {
-            assert!((2_800..3_900).contains(&n), "uneven lanes: {per_lane:?}");
-        }
-        assert!(ids.iter().all(|&id| lane(id, 1) == 0));
+        assert_eq!(per_lane, [4, 4, 4]);
+        assert!((0..12).all(|p| lane(p, 1) == 0));
     }
 }

@@ -30,6 +30,7 @@
 
 pub(crate) mod check;
 pub mod cli;
+pub(crate) mod cursors;
 pub mod db;
 pub(crate) mod dead_letter;
 pub mod dedup;
@@ -153,10 +154,10 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
         Command::Migrate(args) => {
             db::migrate_only(&args.database.settings(), &shutdown).await.map(|()| ExitCode::SUCCESS)
         }
-        Command::Replay(args) => args
-            .settings()
-            .and_then(|settings| tokio::task::block_in_place(|| replay::run(&settings)))
-            .map(|()| ExitCode::SUCCESS),
+        Command::Replay(args) => match args.settings() {
+            Ok(settings) => replay::run(&settings, &shutdown).await.map(|()| ExitCode::SUCCESS),
+            Err(e) => Err(e),
+        },
         Command::Stats(args) => print_stats(&args.settings(), &shutdown).await.map(|()| ExitCode::SUCCESS),
     };
     match result {

@@ -1,14 +1,17 @@
-//! The consumer's loop, as the README tells it: poll a batch → prepare it → write it → dead-letter
-//! what cannot be stored → store the batch's offsets → tally.
+//! The consumer's loop, as the README tells it: poll a batch → prepare it → write it (rows,
+//! deletions, dead letters, counts and the group's offsets in PostgreSQL, one transaction per
+//! part) → store the batch's Kafka offsets → tally.
 //!
 //! Under a backlog the stages overlap: the [`reader`](crate::reader) polls and parses ahead,
 //! and batches are written on `--db-writers` [`Lanes`] at once (so PostgreSQL works on every
-//! core). Batches are finished (dead letters, offsets, tally) strictly in the order they were
-//! read, so an offset is never stored before every message below it is in the database. A
-//! batch with deletions is written alone, so no concurrent write of the same tweet can race
-//! its deletion.
+//! core). Batches are finished (Kafka offsets, tally) strictly in the order they were read, so
+//! a Kafka offset is never stored before every message below it is in the database. A batch
+//! with deletions is written alone, so no concurrent write of the same tweet can race its
+//! deletion. A partition fenced in a write ([`crate::db::offsets`]) is read again from where
+//! the database says.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,16 +19,13 @@ use anyhow::Context as _;
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::message::{Message as _, OwnedMessage};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
-use tweetpipe_common::dead_letter::Class;
 
-use crate::db::counts;
 use crate::db::writer::{Writer, Written};
-use crate::dead_letter::{DeadLetters, Sent};
+use crate::dead_letter::Sent;
 use crate::dedup::RecentIds;
 use crate::end::EndOfTopic;
 use crate::failpoint;
-use crate::group::{snapshot, Assignment, GroupContext, SharedAssignment};
+use crate::group::{reread_offset, snapshot, Assignment, GroupContext, SharedAssignment};
 use crate::intake::Intake;
 use crate::lanes::{Lanes, Parts};
 use crate::offsets::BatchOffsets;
@@ -35,12 +35,10 @@ use crate::report::{Report, RunOutcome, Tally};
 
 /// A batch being written, to be finished in read order.
 struct Flight {
-    messages: Vec<OwnedMessage>,
+    messages: Arc<Vec<OwnedMessage>>,
     before: Assignment,
     /// Without its rows, which are with the lanes.
     prepared: Prepared,
-    /// Copies settled away before the write (duplicates of each other, or stale).
-    skipped: u64,
     started: Instant,
     /// It deletes tweets: no other write overlaps it.
     deletes: bool,
@@ -56,17 +54,16 @@ pub struct Pipeline {
     intake: Option<Intake>,
     shapers: Shapers,
     lanes: Lanes,
-    /// For what is not a batch (the hourly counts).
+    /// Closed at exit.
     pub pool: sqlx::PgPool,
-    dead: DeadLetters,
     cache: RecentIds,
     pub report: Report,
     /// `--exit-at-end`: where the topic ended at start.
     end: Option<EndOfTopic>,
     /// Backfill progress (hidden unless `--exit-at-end` on a terminal).
     pub progress: indicatif::ProgressBar,
-    /// The previous batch's `ingest_counts` update, still being written.
-    counts_in_flight: Option<JoinHandle<()>>,
+    /// Messages the reader dropped as already applied, not yet in the report.
+    applied: Arc<AtomicU64>,
     /// Batches being written, oldest first.
     flights: VecDeque<Flight>,
     /// The writer's count of writes waiting out a database problem.
@@ -78,7 +75,6 @@ struct GivenUp;
 
 /// Parts of the pipeline [`Pipeline::new`] takes as they are.
 pub struct Fixtures {
-    pub dead: DeadLetters,
     pub shapers: Shapers,
     pub cache: RecentIds,
     pub end: Option<EndOfTopic>,
@@ -96,16 +92,15 @@ impl Pipeline {
             consumer: intake.consumer.clone(),
             assignment: intake.assignment.clone(),
             topic: intake.topic.clone(),
+            applied: intake.cursors.applied.clone(),
             intake: Some(intake),
             shapers: rest.shapers,
             lanes: Lanes::spawn(Arc::new(writer), lanes),
             pool,
-            dead: rest.dead,
             cache: rest.cache,
             report: Report::default(),
             end: rest.end,
             progress: rest.progress,
-            counts_in_flight: None,
             flights: VecDeque::new(),
             stalled,
         }
@@ -150,6 +145,7 @@ impl Pipeline {
                     backlog = full;
                 }
                 Some(Read::Idle) => backlog = false,
+                Some(Read::Failed(e)) => return Err(e),
                 // The reader stops after the poll in which shutdown began; all it read is written.
                 None => {
                     if self.finish_all().await?.is_ok() {
@@ -188,7 +184,7 @@ impl Pipeline {
     /// Starts writing a batch once there is room for it: no more batches in flight than lanes,
     /// and none at all beside a batch that deletes tweets.
     async fn start(&mut self, batch: Batch) -> anyhow::Result<Result<(), GivenUp>> {
-        let Batch { messages, before, mut prepared } = batch;
+        let Batch { messages, before, spans, mut prepared } = batch;
         let deletes = !prepared.deletes.is_empty();
         while self.flights.len() >= self.lanes.count()
             || (!self.flights.is_empty() && (deletes || self.flights.iter().any(|f| f.deletes)))
@@ -199,13 +195,13 @@ impl Pipeline {
         }
         // Against the cache as the finished batches left it: a copy also in a batch still in
         // flight is written twice (on the same lane), and the newer-wins upsert keeps the newest.
-        let skipped = prepared.settle(&self.cache);
-        let parts = self.lanes.submit(std::mem::take(&mut prepared.rows), prepared.deletes.clone());
+        prepared.settle(&self.cache);
+        let messages = Arc::new(messages);
+        let parts = self.lanes.submit(&mut prepared, &spans, &messages);
         self.flights.push_back(Flight {
             messages,
             before,
             prepared,
-            skipped,
             started: Instant::now(),
             deletes,
             parts,
@@ -216,7 +212,7 @@ impl Pipeline {
     /// Waits for the oldest write, holding the partitions while writes wait out a database
     /// problem, then finishes its batch.
     async fn finish_oldest(&mut self) -> anyhow::Result<Result<(), GivenUp>> {
-        let Some(Flight { messages, before, mut prepared, skipped, started, deletes: _, parts }) =
+        let Some(Flight { messages, before, mut prepared, started, deletes: _, parts }) =
             self.flights.pop_front()
         else {
             return Ok(Ok(()));
@@ -226,7 +222,8 @@ impl Pipeline {
         let finished = match written {
             Some((rows, written)) => {
                 prepared.rows = rows;
-                self.finish(messages, before, skipped, started, prepared, written).await?
+                self.finish(&messages, &before, started, prepared, written);
+                Ok(())
             }
             None => Err(GivenUp),
         };
@@ -238,98 +235,74 @@ impl Pipeline {
         Ok(finished)
     }
 
-    /// Finishes a written batch: dead-letters what cannot be stored, then stores its offsets and
-    /// tallies it.
-    async fn finish(
+    /// Finishes a written batch: re-reads what was fenced, stores the Kafka offsets of the
+    /// rest and tallies it.
+    fn finish(
         &mut self,
-        messages: Vec<OwnedMessage>,
-        before: Assignment,
-        skipped: u64,
+        messages: &[OwnedMessage],
+        before: &Assignment,
         started: Instant,
-        prepared: Prepared,
+        mut prepared: crate::prepare::Prepared,
         written: Written,
-    ) -> anyhow::Result<Result<(), GivenUp>> {
+    ) {
         metrics::histogram!("tweetpipe_db_commit_seconds").record(started.elapsed().as_secs_f64());
+        let counts = written.counts;
         let mut tally = Tally {
             consumed: messages.len() as u64,
             inserted: written.outcome.inserted,
             updated: written.outcome.updated,
-            content_duplicates: written.outcome.content_duplicates,
-            filtered: prepared.filtered,
-            flagged: prepared.flagged,
+            duplicates: counts.duplicates,
+            content_duplicates: counts.content_duplicates,
+            filtered: counts.filtered,
+            flagged: counts.flagged,
+            deleted: counts.deleted,
             invalid_metrics: prepared.invalid_metrics,
             by_rule: prepared.by_rule.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             transactions: written.transactions,
             db_retries: written.retries,
             ..Tally::default()
         };
-
-        // What cannot be stored, sent at once and awaited together.
-        let mut letters: Vec<(usize, Class, &str)> =
-            prepared.rejected.iter().map(|r| (r.index, r.class, r.message.as_str())).collect();
-        let at: HashMap<(i32, i64), usize> =
-            messages.iter().enumerate().map(|(i, m)| ((m.partition(), m.offset()), i)).collect();
-        for refused in &written.refused {
-            if let Some(&i) = at.get(&(refused.partition, refused.offset)) {
-                letters.push((i, Class::DbRejected, refused.reason.as_str()));
-            }
-        }
-        tally.deleted = prepared.deletes.len() as u64;
-        if !self.dead_letters(&mut tally, &messages, &letters).await {
-            return Ok(Err(GivenUp));
+        for (class, sent) in &written.letters {
+            tally.dead_letter(*class);
+            tally.dead_letters_lost += u64::from(*sent == Sent::Lost);
         }
         failpoint::hit("after-db-commit");
-        let now = snapshot(&self.assignment);
-        BatchOffsets::of(&self.topic, &messages)
-            .store(self.consumer.as_ref(), |p| now.unchanged_since(&before, p));
 
-        self.cache.remember_committed(&prepared.rows, &written.refused);
-        // The one place duplicates are counted: every storable copy is stored (a new row),
-        // dead-lettered, or a duplicate (joined into another copy, known stale, or an update).
-        let copies = skipped + prepared.rows.len() as u64;
-        tally.duplicates = copies.saturating_sub(tally.inserted + written.refused.len() as u64);
-        self.tally(tally, &messages, started).await;
-        Ok(Ok(()))
-    }
-
-    /// Sends dead letters and counts them. False when shutdown gave up on them.
-    async fn dead_letters(
-        &self,
-        tally: &mut Tally,
-        messages: &[OwnedMessage],
-        letters: &[(usize, Class, &str)],
-    ) -> bool {
-        let sends = letters.iter().map(|&(i, class, reason)| {
-            let msg = &messages[i];
-            tracing::warn!(partition = msg.partition(), offset = msg.offset(), %class, reason, "dead-lettering record");
-            self.dead.send(msg, class, reason)
-        });
-        let sent = futures::future::join_all(sends).await;
-        for (&(_, class, _), sent) in letters.iter().zip(sent) {
-            match sent {
-                Sent::Delivered => tally.dead_letter(class),
-                Sent::Lost => {
-                    tally.dead_letter(class);
-                    tally.dead_letters_lost += 1;
-                }
-                Sent::Abandoned => return false,
-            }
+        // Fenced: another member (or this one, earlier) moved the partition's offset. Messages
+        // below it were applied; the rest are read again from there.
+        let fenced: BTreeMap<i32, i64> = written.fenced.iter().map(|f| (f.partition, f.next)).collect();
+        for (&partition, &next) in &fenced {
+            tally.already_applied +=
+                messages.iter().filter(|m| m.partition() == partition && m.offset() < next).count() as u64;
+            tracing::info!(
+                partition,
+                next,
+                "partition's offset was moved by another writer; reading from there"
+            );
+            reread_offset(&self.assignment, before, partition);
         }
-        true
+        let now = snapshot(&self.assignment);
+        BatchOffsets::of(&self.topic, messages)
+            .store(self.consumer.as_ref(), |p| !fenced.contains_key(&p) && now.unchanged_since(before, p));
+
+        let stored: HashSet<i32> = fenced.keys().copied().collect();
+        prepared.rows.retain(|r| !stored.contains(&r.partition));
+        self.cache.remember_committed(&prepared.rows, &written.refused);
+        let applied = self.applied.swap(0, Ordering::Relaxed);
+        self.report.consumed += applied;
+        self.report.already_applied += applied;
+        self.tally(tally, messages, &fenced, started);
     }
 
-    /// Feeds one batch's tally to the metrics, `ingest_counts` and the report.
-    async fn tally(&mut self, tally: Tally, messages: &[OwnedMessage], started: Instant) {
+    /// Feeds one batch's tally to the metrics and the report.
+    fn tally(
+        &mut self,
+        tally: Tally,
+        messages: &[OwnedMessage],
+        fenced: &BTreeMap<i32, i64>,
+        started: Instant,
+    ) {
         tally.record_metrics();
-        // Event counts are a report, not data: written while the next batch is, a failure
-        // logged, not retried. One at a time, and the last one awaited before exit.
-        self.counts_written().await;
-        let (pool, row) = (self.pool.clone(), tally.clone());
-        self.counts_in_flight = Some(tokio::spawn(async move {
-            if let Err(e) = counts::record(&pool, &row).await {
-                tracing::warn!(error = %e, "could not record the batch's counts");
-            }
-        }));
         self.report.add(&tally);
         // Freshness, end to end: from the producer's send (the message timestamp) to now, when
         // the batch is committed.
@@ -343,16 +316,9 @@ impl Pipeline {
         metrics::histogram!("tweetpipe_batch_seconds").record(started.elapsed().as_secs_f64());
         self.progress.inc(messages.len() as u64);
         if let Some(end) = self.end.as_mut() {
-            for m in messages {
+            for m in messages.iter().filter(|m| !fenced.contains_key(&m.partition())) {
                 end.advance(m.partition(), m.offset());
             }
-        }
-    }
-
-    /// Waits for the last `ingest_counts` update.
-    pub async fn counts_written(&mut self) {
-        if let Some(task) = self.counts_in_flight.take() {
-            let _ = task.await;
         }
     }
 }

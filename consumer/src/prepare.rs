@@ -4,7 +4,7 @@
 //! validated (parsed, keyed, checked for what PostgreSQL cannot hold) before any is collapsed,
 //! so a refused copy never stands in for the valid ones. Tombstones (no value) are deletions.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rdkafka::message::{Message as _, OwnedMessage};
 use tweetpipe_common::dead_letter::Class;
@@ -47,6 +47,21 @@ pub struct Prepared {
     /// Metric fields the input carried but that were unusable (negative, fractional, strings,
     /// out of range): stored as NULL, counted here.
     pub(crate) invalid_metrics: u64,
+    /// Per partition: what its messages became, for the counts its transaction writes.
+    pub(crate) shares: BTreeMap<i32, Share>,
+}
+
+/// What one partition's messages in a batch became, before the cache and the collapse.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Share {
+    pub(crate) messages: u64,
+    /// Storable copies (rows before the collapse).
+    pub(crate) copies: u64,
+    pub(crate) filtered: u64,
+    pub(crate) flagged: u64,
+    pub(crate) deletes: u64,
+    /// Refused before the database (parse, key, NUL): dead-lettered.
+    pub(crate) rejected: u64,
 }
 
 /// What shapes rows beyond parsing.
@@ -69,11 +84,13 @@ pub(crate) fn has_nul(json: &[u8]) -> bool {
 pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
     let mut out = Prepared::default();
     for (index, msg) in messages.iter().enumerate() {
+        out.shares.entry(msg.partition()).or_default().messages += 1;
         let Some(payload) = msg.payload() else {
             match msg.key().and_then(|k| std::str::from_utf8(k).ok()).map(parse_key) {
                 Some(Ok(id)) => {
                     out.deletes.push(id);
                     out.delete_index.push(index);
+                    out.shares.entry(msg.partition()).or_default().deletes += 1;
                 }
                 _ => out.rejected.push(Rejected {
                     index,
@@ -121,9 +138,11 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
             *out.by_rule.entry(rule.clone()).or_default() += 1;
             if shaping.filters.mode == FilterMode::Drop {
                 out.filtered += 1;
+                out.shares.entry(msg.partition()).or_default().filtered += 1;
                 continue;
             }
             out.flagged += 1;
+            out.shares.entry(msg.partition()).or_default().flagged += 1;
         }
         let raw = match shaping.pseudonyms {
             Some(p) => pseudonymise(p, &mut parsed, payload),
@@ -131,27 +150,34 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
             None => String::from_utf8_lossy(payload).into_owned(),
         };
         let content_hash = fingerprint(&parsed.text);
+        out.shares.entry(msg.partition()).or_default().copies += 1;
         out.rows.push(Row::new(parsed, raw, msg.partition(), msg.offset(), content_hash, matched));
+    }
+    for r in &out.rejected {
+        out.shares.entry(messages[r.index].partition()).or_default().rejected += 1;
     }
     out
 }
 
 impl Prepared {
-    /// Leaves one row per id, the join of its copies, and only where it may change the table:
+    /// Leaves one row per partition and id, the join of its copies, and only where it may change
+    /// the table (copies of one id in two partitions stay two rows: each partition's share is
+    /// written, and its offset moved, in its own transaction, and the rule is a join, so the
+    /// table ends the same):
     /// copies the cache knows cannot are skipped, and a deletion in the batch wins over any copy.
     /// A row joined from several copies keeps them ([`Row::copies`]). Returns how many copies
     /// were skipped or joined into another.
     pub fn settle(&mut self, cache: &RecentIds) -> u64 {
         let candidates = std::mem::take(&mut self.rows);
         let mut skipped = 0;
-        // Id -> position in self.rows.
-        let mut by_id: HashMap<i64, usize> = HashMap::with_capacity(candidates.len());
+        // (Partition, id) -> position in self.rows.
+        let mut by_id: HashMap<(i32, i64), usize> = HashMap::with_capacity(candidates.len());
         for row in candidates {
             if cache.is_stale(&row) {
                 skipped += 1;
                 continue;
             }
-            match by_id.get(&row.tweet.id) {
+            match by_id.get(&(row.partition, row.tweet.id)) {
                 Some(&at) => {
                     skipped += 1;
                     let kept = &mut self.rows[at];
@@ -164,7 +190,7 @@ impl Prepared {
                     kept.copies.push(copy);
                 }
                 None => {
-                    by_id.insert(row.tweet.id, self.rows.len());
+                    by_id.insert((row.partition, row.tweet.id), self.rows.len());
                     self.rows.push(row);
                 }
             }

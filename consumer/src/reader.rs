@@ -2,6 +2,7 @@
 //! blocking thread, up to [`READ_AHEAD`] batches ahead of the writes. Polling, parsing and
 //! writing then overlap: under a backlog no stage waits for another to hand over.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rdkafka::message::OwnedMessage;
@@ -10,6 +11,7 @@ use tokio::task::JoinHandle;
 use tweetpipe_model::filter::Filters;
 use tweetpipe_model::pseudonym::Pseudonymizer;
 
+use crate::db::offsets::Span;
 use crate::group::Assignment;
 use crate::intake::{Intake, Polled};
 use crate::prepare::{self, Prepared, Shaping};
@@ -17,10 +19,12 @@ use crate::prepare::{self, Prepared, Shaping};
 /// Batches read but not yet being written, at most.
 pub const READ_AHEAD: usize = 1;
 
-/// A batch of messages, prepared, with the assignment as it was when its first message arrived.
+/// A batch of messages, prepared, with the assignment as it was when its first message arrived
+/// and each partition's span.
 pub struct Batch {
     pub messages: Vec<OwnedMessage>,
     pub before: Assignment,
+    pub spans: BTreeMap<i32, Span>,
     pub prepared: Prepared,
 }
 
@@ -30,6 +34,8 @@ pub enum Read {
     Batch { prepared: JoinHandle<Batch>, full: bool },
     /// A poll found nothing: the loop is caught up.
     Idle,
+    /// The topic no longer holds where the database says to resume: the consumer stops.
+    Failed(anyhow::Error),
 }
 
 /// What shapes rows, shared with the preparing threads.
@@ -51,7 +57,13 @@ pub fn spawn(
     let task = tokio::spawn(async move {
         loop {
             intake.hold_while_stalled(&mut stalled).await;
-            let polled = intake.poll_batch().await;
+            let polled = match intake.poll_batch().await {
+                Ok(polled) => polled,
+                Err(e) => {
+                    let _ = tx.send(Read::Failed(e)).await;
+                    return;
+                }
+            };
             let stopping = intake.shutdown.is_cancelled();
             if polled.messages.is_empty() {
                 if stopping {
@@ -86,10 +98,10 @@ pub fn spawn(
 
 /// Parses and shapes polled messages (see [`prepare::prepare`]); runs on any thread.
 fn prepare_batch(polled: Polled, shapers: &Shapers) -> Batch {
-    let Polled { messages, before } = polled;
+    let Polled { messages, before, spans } = polled;
     let prepared = prepare::prepare(
         &messages,
         &Shaping { filters: &shapers.filters, pseudonyms: shapers.pseudonyms.as_deref() },
     );
-    Batch { messages, before, prepared }
+    Batch { messages, before, spans, prepared }
 }

@@ -1,7 +1,8 @@
-//! What the consumer did. Each batch ends in one [`Tally`]; that one value feeds the metrics,
-//! the `ingest_counts` row ([`crate::db::counts::record`]) and the run's [`Report`], so the three
-//! can never disagree. Every message lands in exactly one of stored (`inserted`), `duplicates`,
-//! `filtered`, `dead_lettered` or `deleted`.
+//! What the consumer did. Each batch ends in one [`Tally`], built from what its transactions
+//! added to `ingest_counts` ([`crate::db::counts::Counts`]); it feeds the metrics and the run's
+//! [`Report`], so they cannot disagree with the table. Every message read lands in exactly one
+//! of stored (`inserted`), `duplicates`, `filtered`, `dead_lettered`, `deleted` or
+//! `already_applied` (read again, but applied before: not counted in `ingest_counts` again).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -42,6 +43,9 @@ pub struct Tally {
     pub db_retries: u64,
     /// Unusable metric values stored as NULL (see the README, "Metrics are not taken on trust").
     pub invalid_metrics: u64,
+    /// Messages read again that the database had already applied (after a rebalance, a crash,
+    /// a zombie): skipped, not counted twice.
+    pub already_applied: u64,
 }
 
 impl Tally {
@@ -65,6 +69,7 @@ impl Tally {
         metrics::counter!("tweetpipe_content_duplicates_total").increment(self.content_duplicates);
         metrics::counter!("tweetpipe_dead_letters_lost_total").increment(self.dead_letters_lost);
         metrics::counter!("tweetpipe_invalid_metrics_total").increment(self.invalid_metrics);
+        metrics::counter!("tweetpipe_already_applied_total").increment(self.already_applied);
         for (class, n) in &self.dead_lettered {
             metrics::counter!("tweetpipe_dead_lettered_total", "stage" => "consumer", "class" => *class)
                 .increment(*n);
@@ -115,6 +120,8 @@ pub struct Report {
     pub db_retries: u64,
     /// Unusable metric values stored as NULL.
     pub invalid_metrics: u64,
+    /// Messages read again that were already applied: skipped.
+    pub already_applied: u64,
     #[serde(serialize_with = "seconds")]
     pub elapsed_s: Duration,
 }
@@ -147,6 +154,7 @@ impl Report {
         self.transactions += t.transactions;
         self.db_retries += t.db_retries;
         self.invalid_metrics += t.invalid_metrics;
+        self.already_applied += t.already_applied;
     }
 
     /// The machine-readable summary: one JSON object on one line.
@@ -162,7 +170,7 @@ impl fmt::Display for Report {
         write!(
             f,
             "consumer summary: consumed={} upserted={} inserted={} updated={} duplicates={} \
-             filtered={} dead_lettered={} batches={} elapsed_s={secs:.2} rate_per_s={rate:.0}",
+             filtered={} dead_lettered={} already_applied={} batches={} elapsed_s={secs:.2} rate_per_s={rate:.0}",
             self.consumed,
             self.upserted,
             self.inserted,
@@ -170,6 +178,7 @@ impl fmt::Display for Report {
             self.duplicates,
             self.filtered,
             self.dead_lettered,
+            self.already_applied,
             self.batches,
         )?;
         write!(

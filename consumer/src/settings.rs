@@ -185,6 +185,7 @@ pub struct CheckSettings {
 #[derive(Debug, Clone)]
 pub struct ReplaySettings {
     pub kafka: KafkaArgs,
+    pub database: DatabaseSettings,
     pub topic: String,
     pub group: String,
     pub target: Target,

@@ -17,6 +17,8 @@ use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_model::filter::Filters;
 use tweetpipe_model::pseudonym::Pseudonymizer;
 
+use crate::cursors::Cursors;
+use crate::db::offsets::Owner;
 use crate::db::{self, writer::Writer};
 use crate::dead_letter::DeadLetters;
 use crate::dedup::RecentIds;
@@ -91,12 +93,11 @@ async fn start(args: RunSettings, shutdown: Shutdown, give_up: Shutdown) -> anyh
     retry_startup("creating the dead-letter topic", &shutdown, || ensure_topics(&args.kafka, &dlq, spec))
         .await?;
 
+    let owner = Owner { group: args.group.clone(), topic: args.topic.clone() };
     if let Some(t) = args.seed_from {
-        let (kafka, topic, group, target) = (&args.kafka, &args.topic, &args.group, Target::Datetime(t));
-        retry_startup("seeding the group's start", &shutdown, || async {
-            tokio::task::block_in_place(|| replay::seed(kafka, topic, group, &target))
-        })
-        .await?;
+        let (kafka, target) = (&args.kafka, Target::Datetime(t));
+        retry_startup("seeding the group's start", &shutdown, || replay::seed(kafka, &pool, &owner, &target))
+            .await?;
     }
 
     let assignment = SharedAssignment::default();
@@ -132,7 +133,8 @@ async fn start(args: RunSettings, shutdown: Shutdown, give_up: Shutdown) -> anyh
         false => None,
     };
     let progress = progress_bar(end.as_ref());
-    let writer = Writer::new(pool, args.link_content, give_up);
+    let cursors = Cursors::new(owner.clone(), pool.clone(), consumer.clone(), assignment.clone());
+    let writer = Writer::new(pool, args.link_content, give_up).exactly_once(owner, Arc::new(dead));
     let intake = Intake::new(
         consumer,
         assignment,
@@ -140,9 +142,9 @@ async fn start(args: RunSettings, shutdown: Shutdown, give_up: Shutdown) -> anyh
         args.batch_size,
         args.batch_linger,
         shutdown.clone(),
+        cursors,
     );
     let rest = Fixtures {
-        dead,
         shapers: Shapers { filters: Arc::new(filters), pseudonyms },
         cache: RecentIds::new(args.dedup_cache),
         end,
@@ -193,7 +195,6 @@ fn progress_bar(end: Option<&EndOfTopic>) -> indicatif::ProgressBar {
 /// Leaves in order: the last counts, the final offset commit, the group, the pool.
 async fn finish(pipeline: &mut Pipeline) {
     pipeline.progress.finish_and_clear();
-    pipeline.counts_written().await;
     final_commit(&pipeline.consumer).await;
     pipeline.consumer.unsubscribe();
     // A connection abandoned mid-statement at shutdown is never handed back: do not wait for it.

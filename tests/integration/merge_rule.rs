@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rdkafka::message::{OwnedMessage, Timestamp};
 use sqlx::PgPool;
+use tweetpipe_consumer::db::part::Part;
 use tweetpipe_consumer::db::writer::Writer;
 use tweetpipe_consumer::dedup::RecentIds;
 use tweetpipe_consumer::prepare::{prepare, Shaping};
@@ -151,7 +152,8 @@ async fn feed(writer: &Writer, events: &[Event], cuts: &[usize], cache_size: usi
         start = end;
         let mut prepared = prepare(&msgs, &shaping);
         prepared.settle(&cache);
-        let written = writer.write(&prepared.rows, &prepared.deletes).await.expect("written");
+        let written =
+            writer.write(&Part::rows(prepared.rows.clone(), &prepared.deletes)).await.expect("written");
         cache.remember_committed(&prepared.rows, &written.refused);
     }
 }
@@ -254,11 +256,13 @@ async fn many_records_refused_alike_are_still_the_records_fault() {
     let filters = Filters::new(&["music".into()], None, FilterMode::Drop).expect("rules");
     let mut prepared = prepare(&msgs, &Shaping { filters: &filters, pseudonyms: None });
     prepared.settle(&RecentIds::new(0));
-    let written =
-        tokio::time::timeout(std::time::Duration::from_secs(120), writer.write(&prepared.rows, &[]))
-            .await
-            .expect("not treated as an outage")
-            .expect("written");
+    let written = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        writer.write(&Part::rows(prepared.rows.clone(), &[])),
+    )
+    .await
+    .expect("not treated as an outage")
+    .expect("written");
     assert_eq!(written.refused.len(), 20);
     assert!(written.refused.iter().all(|r| r.reason.starts_with("SQLSTATE 54000")));
     assert_eq!(written.retries, 0);
@@ -300,7 +304,7 @@ async fn a_refused_copy_never_costs_the_valid_copies_of_its_id() {
     let mut prepared = prepare(&msgs, &Shaping { filters: &filters, pseudonyms: None });
     prepared.settle(&RecentIds::new(0));
     assert_eq!(prepared.rows.len(), 1, "one id, one row");
-    let written = writer.write(&prepared.rows, &prepared.deletes).await.expect("written");
+    let written = writer.write(&Part::rows(prepared.rows.clone(), &prepared.deletes)).await.expect("written");
     assert_eq!(written.refused.len(), 1);
     assert_eq!(written.refused[0].offset, 1, "the copy with the long username is the one refused");
     assert!(written.refused[0].reason.starts_with("SQLSTATE 54000"), "{}", written.refused[0].reason);

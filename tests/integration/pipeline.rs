@@ -78,6 +78,10 @@ async fn a_consumer_killed_mid_stream_loses_nothing_and_duplicates_nothing() {
         .await
         .expect("q");
     assert_eq!(rows, distinct);
+    // Exactly once: every message counted once, however much of the topic was read twice.
+    let (seen,): (i64,) =
+        sqlx::query_as("SELECT sum(seen)::int8 FROM ingest_counts").fetch_one(&ctx.pool).await.expect("q");
+    assert_eq!(seen, 20_000, "ingest_counts.seen is the number of messages in the topic");
     println!("crash test: {before_restart} rows before the kill, {rows} after the restart");
     ctx.cleanup().await;
 }

@@ -20,7 +20,8 @@ fn replay(ctx: &TestContext, args: &[&str]) -> std::process::Output {
     cmd.arg("replay")
         .args(["--topic", &ctx.topic, "--group", &ctx.group])
         .args(args)
-        .env("KAFKA_BOOTSTRAP_SERVERS", tweetpipe_tests::brokers());
+        .env("KAFKA_BOOTSTRAP_SERVERS", tweetpipe_tests::brokers())
+        .env("DATABASE_URL", &ctx.database_url);
     run(&mut cmd, LIMIT)
 }
 
@@ -63,7 +64,8 @@ async fn replay_is_safe_by_default_and_leaves_the_table_unchanged() {
             .lines()
             .find(|l| l.split_whitespace().next() == Some(&p.to_string()))
             .expect("partition row");
-        let target: i64 = row.split_whitespace().nth(2).and_then(|t| t.parse().ok()).expect("target");
+        // partition, database, kafka, target, …
+        let target: i64 = row.split_whitespace().nth(3).and_then(|t| t.parse().ok()).expect("target");
         assert_eq!(target, *end_of_early, "partition {p}: {row}");
     }
 
@@ -85,6 +87,14 @@ async fn replay_is_safe_by_default_and_leaves_the_table_unchanged() {
     for (p, (c, _)) in committed_and_ends(&ctx.topic, &ctx.group).expect("offsets") {
         assert_eq!(c, 0, "partition {p} rewound");
     }
+    // Members resume from the database's offsets: those moved too.
+    let resumes: Vec<(i32, i64)> =
+        sqlx::query_as("SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1")
+            .bind(&ctx.group)
+            .fetch_all(&ctx.pool)
+            .await
+            .expect("q");
+    assert!(!resumes.is_empty() && resumes.iter().all(|(_, o)| *o == 0), "database rewound: {resumes:?}");
     let again = consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), LIMIT));
     assert_eq!(again.count("consumed"), 5000);
     assert_eq!(again.count("upserted"), 0);

@@ -43,6 +43,7 @@ impl ConsumerSummary {
                 + self.count("filtered")
                 + self.count("dead_lettered")
                 + self.count("deleted")
+                + self.count("already_applied")
     }
 }
 
@@ -56,6 +57,10 @@ pub fn consumer_summary(out: &Output) -> ConsumerSummary {
         String::from_utf8_lossy(&out.stderr)
     );
     let s = ConsumerSummary::of(out);
-    assert!(s.balances(), "consumed = stored + duplicates + filtered + dead-lettered + deleted: {}", s.0);
+    assert!(
+        s.balances(),
+        "consumed = stored + duplicates + filtered + dead-lettered + deleted + already applied: {}",
+        s.0
+    );
     s
 }

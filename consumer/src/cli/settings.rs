@@ -95,6 +95,7 @@ impl ReplayArgs {
         };
         Ok(ReplaySettings {
             kafka: self.kafka.clone(),
+            database: self.database.settings(),
             topic: self.topic.clone(),
             group: self.group.clone(),
             target,

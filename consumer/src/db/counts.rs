@@ -9,8 +9,6 @@
 
 use sqlx::{PgConnection, PgPool};
 
-use crate::report::Tally;
-
 /// The advisory lock key (`pg_advisory_xact_lock`'s bigint form): "tweetpipe deletions".
 pub const DELETIONS_LOCK: i64 = 0x7477_6565_7470_6970;
 
@@ -37,8 +35,36 @@ pub async fn apply_deletes(conn: &mut PgConnection, ids: &[i64]) -> Result<u64, 
     Ok(deleted.rows_affected())
 }
 
-/// Adds a batch's counts to the current hour.
-pub async fn record(pool: &PgPool, t: &Tally) -> Result<(), sqlx::Error> {
+/// What a transaction adds to `ingest_counts`: the messages its spans cover, by fate.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub seen: u64,
+    pub duplicates: u64,
+    pub content_duplicates: u64,
+    pub filtered: u64,
+    pub flagged: u64,
+    pub deleted: u64,
+    pub dead_lettered: u64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.seen += o.seen;
+        self.duplicates += o.duplicates;
+        self.content_duplicates += o.content_duplicates;
+        self.filtered += o.filtered;
+        self.flagged += o.flagged;
+        self.deleted += o.deleted;
+        self.dead_lettered += o.dead_lettered;
+    }
+}
+
+/// Adds `c` to the current hour, within the caller's transaction: the counts move with the
+/// offsets they cover, so a message is counted once however often it is read.
+pub async fn add(conn: &mut PgConnection, c: &Counts) -> Result<(), sqlx::Error> {
+    if c.seen == 0 {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO ingest_counts AS c (hour, seen, duplicates, content_duplicates, filtered, flagged, deleted, dead_lettered)
          VALUES (date_trunc('hour', now()), $1, $2, $3, $4, $5, $6, $7)
@@ -48,14 +74,14 @@ pub async fn record(pool: &PgPool, t: &Tally) -> Result<(), sqlx::Error> {
            filtered = c.filtered + EXCLUDED.filtered, flagged = c.flagged + EXCLUDED.flagged,
            deleted = c.deleted + EXCLUDED.deleted, dead_lettered = c.dead_lettered + EXCLUDED.dead_lettered",
     )
-    .bind(t.consumed as i64)
-    .bind(t.duplicates as i64)
-    .bind(t.content_duplicates as i64)
-    .bind(t.filtered as i64)
-    .bind(t.flagged as i64)
-    .bind(t.deleted as i64)
-    .bind(t.dead_lettered_total() as i64)
-    .execute(pool)
+    .bind(c.seen as i64)
+    .bind(c.duplicates as i64)
+    .bind(c.content_duplicates as i64)
+    .bind(c.filtered as i64)
+    .bind(c.flagged as i64)
+    .bind(c.deleted as i64)
+    .bind(c.dead_lettered as i64)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -4,11 +4,15 @@
 //! - [`copy_upsert`] (binary `COPY`, the default) and [`unnest`] (rows as parallel array
 //!   parameters): the two write paths, siblings applying the one merge rule ([`crate::merge`]).
 //! - [`writer`]: one transaction per part of a batch; isolating refused records; outages.
+//! - [`part`]: what one transaction writes: whole partitions of a batch, with their offsets.
+//! - [`offsets`]: the group's offsets, fenced, in the same transactions as the rows.
 //! - [`counts`]: deletions and the hourly event counts. [`errors`]: what an error means.
 
 pub mod copy_upsert;
 pub(crate) mod counts;
 pub(crate) mod errors;
+pub mod offsets;
+pub mod part;
 pub mod row;
 pub mod unnest;
 pub mod writer;

@@ -1,7 +1,10 @@
-//! The database writer: one transaction for each part of a batch (the pipeline keeps up to
-//! `--db-writers` parts in flight, each on its own connection), holding its rows and, with the
-//! first part, the batch's deletions. What a failure means is decided in one place
-//! ([`crate::db::errors`]):
+//! The database writer: one transaction for each [`Part`] of a batch (the pipeline keeps up to
+//! `--db-writers` parts in flight, each on its own connection), holding whole partitions: their
+//! fenced offsets ([`crate::db::offsets`]), rows, deletions, dead letters and counts, so each
+//! lands exactly once or not at all. A partition whose offset another member has moved is left
+//! out and reported ([`Written::fenced`]). Dead letters are sent before the commit: the
+//! dead-letter topic is at-least-once (a commit that fails after them sends them again).
+//! What a failure means is decided in one place ([`crate::db::errors`]):
 //! - **about the data**: the transaction is done again with each record tried in a savepoint,
 //!   halving until the refused record is isolated; a row merged from several copies is then
 //!   written copy by copy, so one refused copy never costs the valid copies of its id. Refused
@@ -18,15 +21,22 @@
 
 use std::collections::BTreeSet;
 use std::ops::Range;
+use std::sync::Arc;
 
+use rdkafka::message::Message as _;
 use sqlx::{Connection as _, PgConnection, PgPool};
 use tokio::sync::watch;
 use tweetpipe_common::backoff::Backoff;
+use tweetpipe_common::dead_letter::Class;
 use tweetpipe_common::shutdown::Shutdown;
 
+use crate::db::counts::Counts;
 use crate::db::errors::{is_about_the_data, sqlstate};
+use crate::db::offsets::{self, Fenced, Owner};
+use crate::db::part::Part;
 use crate::db::row::{Outcome, Row};
 use crate::db::{counts, upsert};
+use crate::dead_letter::{DeadLetters, Sent};
 
 /// Parts at least this large whose every record is refused with one SQLSTATE are an outage.
 pub(crate) const UNIFORM_REFUSAL_MIN: usize = 16;
@@ -38,6 +48,10 @@ pub struct Writer {
     pub(crate) give_up: Shutdown,
     /// How many writes are waiting out a database problem right now (see [`Writer::stalled`]).
     stalled: watch::Sender<usize>,
+    /// Whose offsets parts move; none for tools that only write rows.
+    owner: Option<Owner>,
+    /// Where refused records go; without it they are only reported.
+    dead: Option<Arc<DeadLetters>>,
 }
 
 /// A record the database refused, by where it was read, and why.
@@ -56,6 +70,12 @@ pub struct Written {
     pub(crate) transactions: u64,
     /// Rounds of retries after an outage.
     pub retries: u64,
+    /// Partitions left out: their offsets were not where the part started.
+    pub(crate) fenced: Vec<Fenced>,
+    /// What went into `ingest_counts`.
+    pub(crate) counts: Counts,
+    /// Dead letters sent, by class, and what became of them.
+    pub(crate) letters: Vec<(Class, Sent)>,
 }
 
 /// Why an attempt did not commit.
@@ -63,11 +83,20 @@ enum Failure {
     /// The first, plain attempt met a record the database refuses: isolate it.
     Data,
     Outage(sqlx::Error),
+    /// Shutdown gave up on a dead letter: nothing is committed.
+    GivenUp,
 }
 
 impl Writer {
     pub fn new(pool: PgPool, link_content: bool, give_up: Shutdown) -> Self {
-        Self { pool, link_content, give_up, stalled: watch::Sender::new(0) }
+        Self { pool, link_content, give_up, stalled: watch::Sender::new(0), owner: None, dead: None }
+    }
+
+    /// Parts move `owner`'s offsets and send refused records to `dead`.
+    pub(crate) fn exactly_once(mut self, owner: Owner, dead: Arc<DeadLetters>) -> Self {
+        self.owner = Some(owner);
+        self.dead = Some(dead);
+        self
     }
 
     /// Above zero while some write is waiting out an outage: the consumer holds its partitions
@@ -76,16 +105,16 @@ impl Writer {
         self.stalled.subscribe()
     }
 
-    /// Writes `rows` (one per id) and applies `deletes`, in one transaction. `None` when
-    /// shutdown gave up on it: nothing is stored, its offsets must not be.
-    pub async fn write(&self, rows: &[Row], deletes: &[i64]) -> Option<Written> {
+    /// Writes a part in one transaction. `None` when shutdown gave up on it: nothing is
+    /// stored, its offsets must not be.
+    pub async fn write(&self, part: &Part) -> Option<Written> {
         let mut backoff = Backoff::database_write();
         let mut isolate = false;
         let mut stalled = false;
         let mut retries = 0;
         let result = loop {
             let attempt = tokio::select! {
-                r = self.attempt(rows, deletes, isolate) => r,
+                r = self.attempt(part, isolate) => r,
                 () = self.give_up.cancelled() => break None,
             };
             let e = match attempt {
@@ -97,6 +126,7 @@ impl Writer {
                     isolate = true;
                     continue;
                 }
+                Err(Failure::GivenUp) => break None,
                 Err(Failure::Outage(e)) => e,
             };
             // The cheap plain attempt first again: most outages end with every record fine.
@@ -123,19 +153,24 @@ impl Writer {
         result
     }
 
-    /// One transaction: the deletions lock, the rows (isolating refused records when asked),
-    /// the deletions, commit.
-    async fn attempt(&self, rows: &[Row], deletes: &[i64], isolate: bool) -> Result<Written, Failure> {
+    /// One transaction: the deletions lock, the fence, the rows (isolating refused records when
+    /// asked), the deletions, the dead letters, the counts, commit.
+    async fn attempt(&self, part: &Part, isolate: bool) -> Result<Written, Failure> {
         // Read committed whatever the server's default: the deletions lock works because each
         // statement after it sees what committed before it was granted.
         let mut tx =
             self.pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await.map_err(Failure::Outage)?;
-        counts::lock(&mut tx, !deletes.is_empty()).await.map_err(Failure::Outage)?;
-        let mut written = Written::default();
+        counts::lock(&mut tx, !part.deletes.is_empty()).await.map_err(Failure::Outage)?;
+        let fenced = match &self.owner {
+            Some(owner) => offsets::fence(&mut tx, owner, &part.spans()).await.map_err(Failure::Outage)?,
+            None => Vec::new(),
+        };
+        let part = part.without(&fenced);
+        let mut written = Written { fenced, ..Written::default() };
         if isolate {
-            self.isolate(&mut tx, rows, &mut written).await.map_err(Failure::Outage)?;
+            self.isolate(&mut tx, &part.rows, &mut written).await.map_err(Failure::Outage)?;
         } else {
-            match upsert(&mut tx, rows, self.link_content).await {
+            match upsert(&mut tx, &part.rows, self.link_content).await {
                 Ok(outcome) => written.outcome = outcome,
                 // Dropping the transaction rolls it back.
                 Err(e) if is_about_the_data(&e) => return Err(Failure::Data),
@@ -143,10 +178,39 @@ impl Writer {
             }
         }
         // Ids are all a deletion carries: any error here is the database's.
-        counts::apply_deletes(&mut tx, deletes).await.map_err(Failure::Outage)?;
+        counts::apply_deletes(&mut tx, &part.delete_ids()).await.map_err(Failure::Outage)?;
+        self.dead_letter(&part, &mut written).await?;
+        written.counts = part.counts(&written.outcome, &written.refused);
+        if self.owner.is_some() {
+            counts::add(&mut tx, &written.counts).await.map_err(Failure::Outage)?;
+        }
         tx.commit().await.map_err(Failure::Outage)?;
         written.transactions = 1;
         Ok(written)
+    }
+
+    /// Sends the part's dead letters (refused before the database, then by it) and waits for
+    /// every acknowledgement: once the transaction commits, its offsets are past them.
+    async fn dead_letter(&self, part: &Part, written: &mut Written) -> Result<(), Failure> {
+        let Some(dead) = &self.dead else { return Ok(()) };
+        let early = part.rejected.iter().map(|r| (&part.messages[r.index], r.class, r.message.as_str()));
+        let late = written.refused.iter().filter_map(|r| {
+            part.message(r.partition, r.offset).map(|m| (m, Class::DbRejected, r.reason.as_str()))
+        });
+        let letters: Vec<_> = early.chain(late).collect();
+        if letters.is_empty() {
+            return Ok(());
+        }
+        let sends = letters.iter().map(|&(msg, class, reason)| {
+            tracing::warn!(partition = msg.partition(), offset = msg.offset(), %class, reason, "dead-lettering record");
+            dead.send(msg, class, reason)
+        });
+        let sent = futures::future::join_all(sends).await;
+        if sent.contains(&Sent::Abandoned) {
+            return Err(Failure::GivenUp);
+        }
+        written.letters = letters.iter().map(|l| l.1).zip(sent).collect();
+        Ok(())
     }
 
     /// Writes `rows` a savepoint at a time, halving around the records the database refuses.
