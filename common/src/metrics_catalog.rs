@@ -85,6 +85,7 @@ pub const CATALOG: &[Series] = &[
     histogram("tweetpipe_db_commit_seconds", Unit::Seconds, "Time from the start of a batch's database write to its last transaction committed, retries included."),
     counter("tweetpipe_db_retries_total", "Failed database writes retried with the partitions paused, by kind (transient: errors about the data are isolated and dead-lettered, never retried)."),
     counter("tweetpipe_invalid_metrics_total", "Metric values the input carried but that were unusable (negative, fractional, strings, out of range), stored as NULL."),
+    counter("tweetpipe_already_applied_total", "Messages read again (after a rebalance, a crash, a zombie) that the database had already applied: skipped, not counted twice (the group's offsets in PostgreSQL say so)."),
     counter("tweetpipe_dead_letters_lost_total", "Dead letters the broker refused for good: logged with their coordinates and skipped (see README, Delivery guarantees)."),
     gauge("tweetpipe_consumer_paused", None, "1 while this consumer's partitions are paused because the database is unreachable."),
     gauge("tweetpipe_consumer_lag", Some(Unit::Count), "Messages behind the end, per owned partition, as this consumer sees it (librdkafka statistics)."),

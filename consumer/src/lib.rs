@@ -8,18 +8,20 @@
 //! - [`startup`]: start-up wiring (files, database, dead-letter topic, seeding, readiness,
 //!   librdkafka settings, progress bar) and the orderly exit.
 //! - [`pipeline`]: the loop: poll a batch ([`intake`]) → [`prepare`] it → write it
-//!   ([`db::writer`]) → [`dead_letter`] what cannot be stored → store offsets ([`offsets`]) →
-//!   tally ([`report`]).
+//!   ([`db::writer`]: rows, deletions, [`dead_letter`]s, counts and the group's offsets, one
+//!   transaction per part) → store Kafka offsets ([`offsets`]) → tally ([`report`]).
 //! - [`lanes`]: where batches are written at once, each tweet always on the same connection.
 //! - [`reader`]: the task that polls and parses batches ahead of the writes.
 //! - [`intake`]: polling batches from Kafka; holding (pausing) partitions while the database is away.
+//! - [`cursors`]: where each partition is read from: the database's offset, sought on assignment.
 //! - [`prepare`]: parse, filter and collapse one batch of messages into rows.
 //! - [`merge`]: the merge rule, what a row holds for any set of copies (one join, applied by the
 //!   in-batch collapse, the cache and the SQL upsert).
 //! - [`dedup`]: the bounded cache of recently stored ids.
 //! - [`db`]: connection, migrations, the batch upsert (binary `COPY` or `UNNEST`), the writer (retry / pause / isolate the
 //!   bad record) and the one rule of which errors are worth retrying ([`db::errors`]).
-//! - [`offsets`]: where offsets are stored and committed — only after the database commit.
+//! - [`offsets`]: where Kafka offsets are stored and committed — after the database commit. The
+//!   offsets members resume from are the database's ([`db::offsets`]).
 //! - [`dead_letter`]: records the consumer cannot store go to `<topic>.dlq` with the reason.
 //! - [`group`]: the consumer's Kafka context: rebalance events and assignment tracking.
 //! - [`end`]: the end condition of `--exit-at-end`.

@@ -1,10 +1,10 @@
-//! Where offsets are stored and committed.
+//! Where Kafka offsets are stored and committed. Members resume from the group's offsets in
+//! PostgreSQL ([`crate::db::offsets`], moved with the rows); Kafka's follow, for lag tools, the
+//! exporter and partitions the database does not know yet.
 //!
 //! The consumer runs with `enable.auto.offset.store=false`: an offset is stored only after the
-//! batch holding its message is committed to PostgreSQL (and its dead letters acknowledged).
-//! librdkafka's auto-commit then ships stored offsets every second, and shutdown commits them
-//! synchronously. A crash therefore replays at most the uncommitted tail, which the idempotent
-//! upsert makes harmless.
+//! batch holding its message is committed to PostgreSQL (dead letters included). librdkafka's
+//! auto-commit then ships stored offsets every second, and shutdown commits them synchronously.
 
 use std::collections::BTreeMap;
 

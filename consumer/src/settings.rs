@@ -79,11 +79,21 @@ impl DatabaseSettings {
         let options = options
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(10))
-            .options([("statement_timeout", statement_timeout)])
+            // A member stopped mid-transaction (a zombie: SIGSTOP, a frozen VM) would hold its
+            // rows and its partitions' offsets locked for as long as it is stopped, and the
+            // partitions' new owner would wait on them: PostgreSQL ends such a transaction.
+            .options([
+                ("statement_timeout", statement_timeout),
+                ("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION.to_owned()),
+            ])
             .application_name("tweetpipe-consumer");
         Ok(Database { options, shown })
     }
 }
+
+/// How long a transaction may sit idle (between statements) before PostgreSQL ends it: far
+/// longer than a batch's pause between statements, about a session timeout of a stopped member.
+const IDLE_IN_TRANSACTION: &str = "20s";
 
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

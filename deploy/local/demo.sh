@@ -47,10 +47,12 @@ cat <<TXT
 
 == what reached PostgreSQL
 tweets sent to Kafka       $sent
-consumed                   $(sum consumed)
+consumed (reads)           $(sum consumed)
+  read twice, applied once $(sum already_applied)
 new unique tweets stored   $(sum inserted)
 duplicates skipped         $(sum duplicates)
 filtered (music) dropped   $(sum filtered)
 dead-lettered              $(sum dead_lettered)
 rows in table 'tweets'     $rows (all runs so far)
+messages counted (seen)    $(psql "$DATABASE_URL" -tAc "SELECT coalesce(sum(seen), 0) FROM ingest_counts") (all runs so far; each message once)
 TXT

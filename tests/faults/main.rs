@@ -2,7 +2,9 @@
 //!
 //! Every scenario checks one invariant once consumers have drained: the table holds exactly
 //! the acknowledged non-music tweets (one row per id, newest data), the dead-letter topic holds
-//! exactly the bad inputs injected, and committed offsets never moved backwards. Scenarios run
+//! exactly the bad inputs injected, `ingest_counts` counted every message once per group that
+//! read it (exactly once, however often it was read), and committed offsets never moved
+//! backwards. Scenarios run
 //! one at a time (they kill shared servers) and print their figures.
 
 use std::collections::HashMap;
@@ -86,6 +88,20 @@ impl Scenario {
         assert_eq!((missing, extra, stale), (0, 0, 0), "{}: rows missing, extra, not newest", self.name);
         let dlq = read_topic(&format!("{}.dlq", self.ctx.topic)).map(|m| m.len()).unwrap_or(0);
         assert_eq!(dlq, dead_letters, "{}: dead letters", self.name);
+        let messages: i64 = tweetpipe_tests::committed_and_ends(&self.ctx.topic, &self.ctx.group)
+            .expect("ends")
+            .values()
+            .map(|(_, end)| end)
+            .sum();
+        let (seen, groups): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT coalesce(sum(seen), 0)::int8 FROM ingest_counts),
+                    (SELECT count(DISTINCT group_id) FROM consumer_offsets WHERE topic = $1)",
+        )
+        .bind(&self.ctx.topic)
+        .fetch_one(&self.ctx.pool)
+        .await
+        .expect("counts");
+        assert_eq!(seen, messages * groups, "{}: each message counted once per group", self.name);
     }
 
     fn report(&self, figures: &str) {

@@ -90,7 +90,7 @@ pub async fn fence(
     }
     let moved: std::collections::HashSet<i32> = moved.into_iter().map(|(p,)| p).collect();
     let missed: Vec<i32> = partitions.into_iter().filter(|p| !moved.contains(p)).collect();
-    let now: Vec<(i32, i64)> = sqlx::query_as(
+    let now: std::collections::HashMap<i32, i64> = sqlx::query_as(
         "SELECT partition, next_offset FROM consumer_offsets
          WHERE group_id = $1 AND topic = $2 AND partition = ANY($3)",
     )
@@ -98,8 +98,15 @@ pub async fn fence(
     .bind(&owner.topic)
     .bind(&missed)
     .fetch_all(&mut *conn)
-    .await?;
-    Ok(now.into_iter().map(|(partition, next)| Fenced { partition, next }).collect())
+    .await?
+    .into_iter()
+    .collect();
+    // A row gone since the insert (a concurrent `replay`) is fenced too: read again.
+    Ok(spans
+        .iter()
+        .filter(|s| missed.contains(&s.partition))
+        .map(|s| Fenced { partition: s.partition, next: now.get(&s.partition).copied().unwrap_or(s.start) })
+        .collect())
 }
 
 /// The database's offsets of `partitions` (those it has).

@@ -85,6 +85,8 @@ enum Failure {
     Outage(sqlx::Error),
     /// Shutdown gave up on a dead letter: nothing is committed.
     GivenUp,
+    /// These partitions' offsets were not where the part started: done again without them.
+    Fenced(Vec<Fenced>),
 }
 
 impl Writer {
@@ -109,18 +111,25 @@ impl Writer {
     /// stored, its offsets must not be.
     pub async fn write(&self, part: &Part) -> Option<Written> {
         let mut backoff = Backoff::database_write();
+        let mut fenced = Vec::new();
         let mut isolate = false;
         let mut stalled = false;
         let mut retries = 0;
         let result = loop {
+            let left = part.without(&fenced);
             let attempt = tokio::select! {
-                r = self.attempt(part, isolate) => r,
+                r = self.attempt(&left, isolate) => r,
                 () = self.give_up.cancelled() => break None,
             };
             let e = match attempt {
                 Ok(mut written) => {
                     written.retries = retries;
+                    written.fenced = fenced;
                     break Some(written);
+                }
+                Err(Failure::Fenced(more)) => {
+                    fenced.extend(more);
+                    continue;
                 }
                 Err(Failure::Data) => {
                     isolate = true;
@@ -153,20 +162,17 @@ impl Writer {
         result
     }
 
-    /// One transaction: the deletions lock, the fence, the rows (isolating refused records when
-    /// asked), the deletions, the dead letters, the counts, commit.
+    /// One transaction: the deletions lock, the rows (isolating refused records when asked), the
+    /// deletions, the fence, the dead letters, the counts, commit. The fence comes last, so an
+    /// offset row is locked only for the moment before the commit: a stalled member holds it
+    /// as briefly as possible (and PostgreSQL ends a transaction left idle, see `settings.rs`).
     async fn attempt(&self, part: &Part, isolate: bool) -> Result<Written, Failure> {
         // Read committed whatever the server's default: the deletions lock works because each
         // statement after it sees what committed before it was granted.
         let mut tx =
             self.pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await.map_err(Failure::Outage)?;
         counts::lock(&mut tx, !part.deletes.is_empty()).await.map_err(Failure::Outage)?;
-        let fenced = match &self.owner {
-            Some(owner) => offsets::fence(&mut tx, owner, &part.spans()).await.map_err(Failure::Outage)?,
-            None => Vec::new(),
-        };
-        let part = part.without(&fenced);
-        let mut written = Written { fenced, ..Written::default() };
+        let mut written = Written::default();
         if isolate {
             self.isolate(&mut tx, &part.rows, &mut written).await.map_err(Failure::Outage)?;
         } else {
@@ -179,7 +185,14 @@ impl Writer {
         }
         // Ids are all a deletion carries: any error here is the database's.
         counts::apply_deletes(&mut tx, &part.delete_ids()).await.map_err(Failure::Outage)?;
-        self.dead_letter(&part, &mut written).await?;
+        if let Some(owner) = &self.owner {
+            let fenced = offsets::fence(&mut tx, owner, &part.spans()).await.map_err(Failure::Outage)?;
+            if !fenced.is_empty() {
+                // Rolled back whole (dropped): their rows must not land with the others.
+                return Err(Failure::Fenced(fenced));
+            }
+        }
+        self.dead_letter(part, &mut written).await?;
         written.counts = part.counts(&written.outcome, &written.refused);
         if self.owner.is_some() {
             counts::add(&mut tx, &written.counts).await.map_err(Failure::Outage)?;

@@ -359,7 +359,7 @@ _tweetpipe__consumer() {
             return 0
             ;;
         tweetpipe__subcmd__consumer__subcmd__replay)
-            opts="-X -h --brokers --sasl-username --sasl-password --sasl-password-file --security-protocol --sasl-mechanism --ssl-ca-location --topic --group --to --to-datetime --to-offsets --execute --log-format --help"
+            opts="-X -h --brokers --sasl-username --sasl-password --sasl-password-file --security-protocol --sasl-mechanism --ssl-ca-location --database-url --db-pool-size --statement-timeout --db-connect-timeout --topic --group --to --to-datetime --to-offsets --execute --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -394,6 +394,22 @@ _tweetpipe__consumer() {
                     return 0
                     ;;
                 --ssl-ca-location)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-pool-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db-connect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -129,6 +129,10 @@ complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand re
 complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l security-protocol -d 'security.protocol: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL' -r
 complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l sasl-mechanism -d 'sasl.mechanism: SCRAM-SHA-512, SCRAM-SHA-256, PLAIN…' -r
 complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l ssl-ca-location -d 'ssl.ca.location: the CA certificate(s) that signed the brokers\' certificates' -r
+complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l database-url -d 'PostgreSQL URL [default: the local stack\'s postgres://tweetpipe:***@localhost:5432/tweetpipe]' -r
+complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l db-pool-size -d 'Database connections in the pool' -r
+complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l statement-timeout -d 'Longest a single statement may run (lock waits included), e.g. `30s`; 0 for no limit, as in PostgreSQL. Keep it well below the consumer\'s max.poll.interval.ms: a statement that hangs longer is cancelled, retried, and the consumer stays in its group meanwhile' -r
+complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l db-connect-timeout -d 'How long connecting may take, retries of an unreachable database included, e.g. `5m`' -r
 complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l topic -r
 complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l group -r
 complete -c tweetpipe-consumer -n "__fish_tweetpipe_consumer_using_subcommand replay" -l to -d '`earliest`: the start of every partition' -r -f -a "earliest\t''"
