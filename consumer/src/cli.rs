@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use tweetpipe_common::duration;
-use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::kafka::args::KafkaArgs;
 use tweetpipe_common::telemetry::LogFormat;
 
 mod settings;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
-use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::kafka::KafkaSettings;
 
 use crate::settings::{ReplaySettings, Target};
 
@@ -38,7 +38,7 @@ impl Step {
 }
 
 /// A group-bound client that never subscribes: it only reads and commits offsets.
-pub fn admin_consumer(kafka: &KafkaArgs, group: &str) -> anyhow::Result<BaseConsumer> {
+pub fn admin_consumer(kafka: &KafkaSettings, group: &str) -> anyhow::Result<BaseConsumer> {
     let mut config = kafka.client_config(&[("enable.auto.commit", "false")]);
     config.set("group.id", group);
     config.create().context("creating the Kafka client")
@@ -151,7 +151,7 @@ pub fn run(args: &ReplaySettings) -> anyhow::Result<()> {
 
 /// `run --from`: commits the start for partitions the group has never committed, so a fresh
 /// backfill group begins there; partitions with commits resume where they were.
-pub fn seed(kafka: &KafkaArgs, topic: &str, group: &str, target: &Target) -> anyhow::Result<()> {
+pub fn seed(kafka: &KafkaSettings, topic: &str, group: &str, target: &Target) -> anyhow::Result<()> {
     let consumer = admin_consumer(kafka, group)?;
     let steps: Vec<Step> =
         plan(&consumer, topic, target)?.into_iter().filter(|s| s.committed.is_none()).collect();

@@ -9,7 +9,8 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use secrecy::SecretString;
 use tweetpipe_common::duration;
-use tweetpipe_common::kafka::{KafkaArgs, TopicSpec};
+use tweetpipe_common::kafka::args::KafkaArgs;
+use tweetpipe_common::kafka::TopicSpec;
 use tweetpipe_common::telemetry::LogFormat;
 
 use crate::sink::SinkSettings;
@@ -175,7 +176,7 @@ impl ProduceArgs {
                 .create_topics
                 .then_some(TopicSpec { partitions: self.partitions, replication: self.replication_factor }),
             sink: SinkSettings {
-                kafka: self.kafka.clone(),
+                kafka: self.kafka.settings(),
                 topic: self.topic.clone(),
                 max_message_bytes: self.max_message_bytes,
                 flush_timeout: self.flush_timeout,
