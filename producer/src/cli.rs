@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use secrecy::SecretString;
 use tweetpipe_common::duration;
@@ -31,7 +32,7 @@ mod topic;
 )]
 pub struct Cli {
     /// Log line format.
-    #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t, global = true)]
+    #[arg(long, env = "TWEETPIPE_LOG_FORMAT", default_value_t, value_parser = log_format(), global = true)]
     #[arg(help_heading = "Output")]
     pub log_format: LogFormat,
 
@@ -40,6 +41,12 @@ pub struct Cli {
 
     #[command(flatten)]
     pub(crate) produce: ProduceArgs,
+}
+
+/// `--log-format`: one of [`LogFormat::ALL`] by name, each described in `--help`.
+fn log_format() -> impl TypedValueParser<Value = LogFormat> {
+    let names = LogFormat::ALL.map(|format| PossibleValue::new(format.name()).help(format.description()));
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<LogFormat>())
 }
 
 #[derive(Debug, Subcommand)]
