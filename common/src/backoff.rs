@@ -6,6 +6,11 @@
 //! each attempt, as X prescribes for network errors). With jitter (the default) each delay is
 //! drawn from [d/2, d], so that many pods retrying the same outage spread out instead of
 //! arriving together.
+//!
+//! Every schedule is named here, with its numbers: tweetpipe's own ([`Backoff::startup`],
+//! [`Backoff::database_write`], [`Backoff::dead_letter`], [`Backoff::queue_full`]) and the ones
+//! X prescribes to its clients ([`Backoff::x_network`], [`Backoff::x_http`],
+//! [`Backoff::x_rate_limited`]).
 
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::time::Duration;
@@ -20,6 +25,12 @@ const DATABASE_WRITE: (Duration, Duration) = (Duration::from_millis(200), Durati
 const DEAD_LETTER: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(10));
 /// librdkafka's local queue is full: it empties as deliveries come back, within milliseconds.
 const QUEUE_FULL: (Duration, Duration) = (Duration::from_millis(1), Duration::from_millis(50));
+/// X, network errors: 250 ms more each attempt, up to 16 s.
+const X_NETWORK: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(16));
+/// X, HTTP errors: doubling from 5 s, up to 320 s.
+const X_HTTP: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(320));
+/// X, HTTP 429: doubling from 60 s. X gives no cap; 15 minutes is its longest rate-limit window.
+const X_RATE_LIMITED: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(15 * 60));
 
 /// A capped exponential schedule with optional jitter. Cheap to clone; each clone keeps its own
 /// attempt count.
@@ -58,6 +69,33 @@ impl Backoff {
     /// A message waiting for room in librdkafka's local queue.
     pub fn queue_full() -> Self {
         Self::new(QUEUE_FULL.0, QUEUE_FULL.1)
+    }
+
+    /// X's rule for network errors (connection refused or reset, a stalled stream): linear,
+    /// 250 ms more each attempt, up to 16 s. Exact delays: X prescribes them, and one app has
+    /// one connection, so there is no crowd to spread out.
+    pub fn x_network() -> Self {
+        Self::new(X_NETWORK.0, X_NETWORK.1).linear().without_jitter()
+    }
+
+    /// X's rule for HTTP errors other than 429: exponential from 5 s, up to 320 s, exact.
+    pub fn x_http() -> Self {
+        Self::new(X_HTTP.0, X_HTTP.1).without_jitter()
+    }
+
+    /// X's rule for HTTP 429: exponential from 60 s, exact. X names no cap: it stops at 15
+    /// minutes, X's longest rate-limit window (the caller also waits for `x-rate-limit-reset`).
+    pub fn x_rate_limited() -> Self {
+        Self::new(X_RATE_LIMITED.0, X_RATE_LIMITED.1).without_jitter()
+    }
+
+    /// The same schedule with `first` and `cap` multiplied by `scale`, so that tests can run a
+    /// real schedule in milliseconds. Panics, as [`Duration::mul_f64`] does, unless `scale` is
+    /// finite and not negative.
+    pub fn scaled(mut self, scale: f64) -> Self {
+        self.first = self.first.mul_f64(scale);
+        self.cap = self.cap.mul_f64(scale).max(self.first);
+        self
     }
 
     /// A schedule that grows by `factor` instead of 2 (1 gives constant delays).

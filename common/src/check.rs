@@ -15,7 +15,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::exit::{class_of, Class, Classified};
-use crate::kafka::KafkaArgs;
+use crate::kafka::KafkaSettings;
 
 /// Prints a step that passed.
 pub fn ok(step: &str, detail: impl Display) {
@@ -86,7 +86,7 @@ pub struct TopicCheck<'a> {
 }
 
 /// The Kafka steps, blocking (call from `spawn_blocking`).
-pub fn kafka(kafka: &KafkaArgs, topic: &TopicCheck<'_>, deadline: Deadline) -> anyhow::Result<()> {
+pub fn kafka(kafka: &KafkaSettings, topic: &TopicCheck<'_>, deadline: Deadline) -> anyhow::Result<()> {
     // What no broker could make work, before asking one.
     crate::kafka_guards::check_settings(kafka).map_err(|e| failed("kafka settings", e))?;
     crate::kafka_guards::check_topic(topic.topic).map_err(|e| failed("kafka topic", e))?;

@@ -20,7 +20,7 @@
 //! consumer produces (dead letters).
 
 use crate::exit::Classified;
-use crate::kafka::{KafkaArgs, ENV_PROPERTY_PREFIX};
+use crate::kafka::{KafkaSettings, ENV_PROPERTY_PREFIX};
 
 /// A guarded property (with its librdkafka aliases), the values allowed (`None`: none may be
 /// given), and why.
@@ -84,7 +84,7 @@ fn env_name(key: &str) -> String {
 }
 
 /// Refuses any guarded setting in `kafka`'s `-X` properties or `TWEETPIPE_KAFKA_*` variables.
-pub fn check_settings(kafka: &KafkaArgs) -> anyhow::Result<()> {
+pub fn check_settings(kafka: &KafkaSettings) -> anyhow::Result<()> {
     let given = kafka
         .env_properties
         .iter()
@@ -144,10 +144,10 @@ mod tests {
     use crate::exit::{class_of, Class};
 
     fn refused(props: &[(&str, &str)], env: &[(&str, &str)]) -> Option<String> {
-        let mut args = KafkaArgs::local("b:9092");
-        args.properties = props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        args.env_properties = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        check_settings(&args).err().map(|e| {
+        let mut settings = KafkaSettings::local("b:9092");
+        settings.properties = props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        settings.env_properties = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        check_settings(&settings).err().map(|e| {
             assert_eq!(class_of(&e), Some(Class::Config));
             format!("{e:#}")
         })

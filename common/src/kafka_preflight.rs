@@ -19,7 +19,7 @@ use rdkafka::producer::{BaseProducer, NoCustomPartitioner, Producer as _, Produc
 use rdkafka::ClientConfig;
 
 use crate::exit::Classified;
-use crate::kafka::KafkaArgs;
+use crate::kafka::KafkaSettings;
 use crate::retry::STARTUP_PATIENCE;
 use crate::shutdown::Shutdown;
 
@@ -131,7 +131,7 @@ impl ProducerContext<NoCustomPartitioner> for Probe {
 /// can be reached and accept its credentials: `Ok(true)`
 /// once a metadata request succeeds, `Ok(false)` when `shutdown` came first, a classified
 /// error otherwise (see the module docs).
-pub async fn check(kafka: &KafkaArgs, shutdown: &Shutdown) -> anyhow::Result<bool> {
+pub async fn check(kafka: &KafkaSettings, shutdown: &Shutdown) -> anyhow::Result<bool> {
     crate::kafka_guards::check_settings(kafka)?;
     let config = kafka.for_producer().client_config(&[]);
     tracing::info!("checking Kafka: brokers reachable, credentials and certificates accepted");

@@ -2,7 +2,9 @@
 //! `tweetpipe-model` crate; this one holds what touches Kafka, HTTP, signals and logs.
 //!
 //! # Layout
-//! - [`kafka`]: Kafka client settings shared by both binaries, topic creation, header names.
+//! - [`kafka`]: Kafka client settings shared by both binaries ([`kafka::KafkaSettings`]; their
+//!   command-line shape, [`kafka::args::KafkaArgs`], is for the binaries' `cli` modules only),
+//!   topic creation, header names.
 //!   [`kafka_preflight`]: the start-up check that tells a wrong password or CA from an outage.
 //!   [`kafka_guards`]: settings and topic names refused as configuration errors.
 //! - [`duration`]: duration flags (`20s`, `200ms`; bare numbers in the old unit).

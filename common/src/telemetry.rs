@@ -21,14 +21,59 @@ impl Write for Scrubbed {
     }
 }
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+/// How log lines are written. Named on the command line by [`LogFormat::name`]; the binaries'
+/// `cli` modules offer [`LogFormat::ALL`] and parse the choice with [`str::parse`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogFormat {
     /// Readable lines for a terminal.
     #[default]
     Text,
     /// One JSON object per line, for log collectors.
     Json,
+}
+
+impl LogFormat {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [LogFormat; 2] = [LogFormat::Text, LogFormat::Json];
+
+    /// The name that selects this format (`--log-format`, `TWEETPIPE_LOG_FORMAT`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+
+    /// What the format is for, in a few words (shown next to the name in `--help`).
+    pub fn description(self) -> &'static str {
+        match self {
+            LogFormat::Text => "Readable lines for a terminal",
+            LogFormat::Json => "One JSON object per line, for log collectors",
+        }
+    }
+}
+
+impl std::fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is none of [`LogFormat::ALL`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown log format {0:?} (expected one of: {names})", names = LogFormat::ALL.map(LogFormat::name).join(", "))]
+pub struct UnknownLogFormat(pub String);
+
+impl std::str::FromStr for LogFormat {
+    type Err = UnknownLogFormat;
+
+    /// Exactly one of the names (case matters, as it always has on the command line).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        LogFormat::ALL
+            .into_iter()
+            .find(|format| format.name() == s)
+            .ok_or_else(|| UnknownLogFormat(s.to_owned()))
+    }
 }
 
 /// Installs the global subscriber. The level comes from `RUST_LOG` (default `info`, with
@@ -46,3 +91,6 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use tweetpipe_common::duration;
-use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::kafka::args::KafkaArgs;
 use tweetpipe_common::telemetry::LogFormat;
 
 mod settings;
@@ -19,12 +20,18 @@ mod settings;
 )]
 pub struct Cli {
     /// Log line format.
-    #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t, global = true)]
+    #[arg(long, env = "TWEETPIPE_LOG_FORMAT", default_value_t, value_parser = log_format(), global = true)]
     #[arg(help_heading = "Output")]
     pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// `--log-format`: one of [`LogFormat::ALL`] by name, each described in `--help`.
+fn log_format() -> impl TypedValueParser<Value = LogFormat> {
+    let names = LogFormat::ALL.map(|format| PossibleValue::new(format.name()).help(format.description()));
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<LogFormat>())
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use rdkafka::message::{Message as _, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tweetpipe_common::backoff::Backoff;
 use tweetpipe_common::dead_letter::{Class, DeadLetter, HeaderSource, Origin, MAX_HEADER_BYTES};
-use tweetpipe_common::kafka::{dlq_topic, KafkaArgs};
+use tweetpipe_common::kafka::{dlq_topic, KafkaSettings};
 use tweetpipe_common::shutdown::Shutdown;
 
 /// What became of one dead letter.
@@ -33,7 +33,7 @@ pub struct DeadLetters {
 }
 
 impl DeadLetters {
-    pub fn new(kafka: &KafkaArgs, source_topic: &str, give_up: Shutdown) -> anyhow::Result<Self> {
+    pub fn new(kafka: &KafkaSettings, source_topic: &str, give_up: Shutdown) -> anyhow::Result<Self> {
         let producer = kafka
             .for_producer()
             .client_config(&[("enable.idempotence", "true"), ("acks", "all"), ("linger.ms", "5")])

@@ -129,8 +129,8 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
     // Kafka's settings are checked before anything else: a wrong password or CA ends the
     // process in seconds (exit 78) instead of leaving librdkafka retrying it forever.
     let kafka = match &cli.command {
-        Command::Run(args) => Some(&args.kafka),
-        Command::Replay(args) => Some(&args.kafka),
+        Command::Run(args) => Some(args.kafka.settings()),
+        Command::Replay(args) => Some(args.kafka.settings()),
         // `check` runs the same probe, bounded by its own timeout.
         Command::Check(_) | Command::Migrate(_) | Command::Stats(_) => None,
     };
@@ -139,7 +139,7 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
             return exit::report(&e);
         }
     }
-    if let Some(kafka) = kafka {
+    if let Some(kafka) = &kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}
             // Stopped during the check: `run` then stops at its first step and reports it

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
-use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::kafka::KafkaSettings;
 
 use crate::db::offsets::{self, Owner};
 use crate::settings::{ReplaySettings, Target};
@@ -50,7 +50,7 @@ impl Step {
 }
 
 /// A group-bound client that never subscribes: it only reads and commits offsets.
-pub fn admin_consumer(kafka: &KafkaArgs, group: &str) -> anyhow::Result<BaseConsumer> {
+pub fn admin_consumer(kafka: &KafkaSettings, group: &str) -> anyhow::Result<BaseConsumer> {
     let mut config = kafka.client_config(&[("enable.auto.commit", "false")]);
     config.set("group.id", group);
     config.create().context("creating the Kafka client")
@@ -189,7 +189,7 @@ pub async fn run(
 /// `run --from`: seeds the start of partitions the group has never read (no offset in the
 /// database nor in Kafka), so a fresh backfill group begins there; the others resume.
 pub async fn seed(
-    kafka: &KafkaArgs,
+    kafka: &KafkaSettings,
     pool: &sqlx::PgPool,
     owner: &Owner,
     target: &Target,

@@ -14,7 +14,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions as _;
 use tweetpipe_common::exit::Classified;
-use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::kafka::KafkaSettings;
 use tweetpipe_model::filter::FilterMode;
 
 /// Where the database is and how the consumer talks to it.
@@ -141,7 +141,7 @@ impl std::fmt::Debug for PseudonymKey {
 /// `tweetpipe-consumer run`.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
-    pub kafka: KafkaArgs,
+    pub kafka: KafkaSettings,
     pub database: DatabaseSettings,
     /// Apply the migrations before consuming (off when a hook or a DBA applies them).
     pub migrate: bool,
@@ -194,7 +194,7 @@ pub struct CheckSettings {
 /// `tweetpipe-consumer replay`.
 #[derive(Debug, Clone)]
 pub struct ReplaySettings {
-    pub kafka: KafkaArgs,
+    pub kafka: KafkaSettings,
     pub database: DatabaseSettings,
     pub topic: String,
     pub group: String,

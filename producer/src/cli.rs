@@ -6,10 +6,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand};
 use secrecy::SecretString;
 use tweetpipe_common::duration;
-use tweetpipe_common::kafka::{KafkaArgs, TopicSpec};
+use tweetpipe_common::kafka::args::KafkaArgs;
+use tweetpipe_common::kafka::TopicSpec;
 use tweetpipe_common::telemetry::LogFormat;
 
 use crate::sink::SinkSettings;
@@ -30,7 +32,7 @@ mod topic;
 )]
 pub struct Cli {
     /// Log line format.
-    #[arg(long, value_enum, env = "TWEETPIPE_LOG_FORMAT", default_value_t, global = true)]
+    #[arg(long, env = "TWEETPIPE_LOG_FORMAT", default_value_t, value_parser = log_format(), global = true)]
     #[arg(help_heading = "Output")]
     pub log_format: LogFormat,
 
@@ -39,6 +41,12 @@ pub struct Cli {
 
     #[command(flatten)]
     pub(crate) produce: ProduceArgs,
+}
+
+/// `--log-format`: one of [`LogFormat::ALL`] by name, each described in `--help`.
+fn log_format() -> impl TypedValueParser<Value = LogFormat> {
+    let names = LogFormat::ALL.map(|format| PossibleValue::new(format.name()).help(format.description()));
+    PossibleValuesParser::new(names).try_map(|name| name.parse::<LogFormat>())
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,7 +183,7 @@ impl ProduceArgs {
                 .create_topics
                 .then_some(TopicSpec { partitions: self.partitions, replication: self.replication_factor }),
             sink: SinkSettings {
-                kafka: self.kafka.clone(),
+                kafka: self.kafka.settings(),
                 topic: self.topic.clone(),
                 max_message_bytes: self.max_message_bytes,
                 flush_timeout: self.flush_timeout,

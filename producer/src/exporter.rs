@@ -17,7 +17,7 @@ use anyhow::Context as _;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::exit::Classified;
-use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::kafka::KafkaSettings;
 use tweetpipe_common::metrics_catalog::{self, Component};
 use tweetpipe_common::shutdown::Shutdown;
 
@@ -27,7 +27,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// What the exporter watches, and where it serves.
 #[derive(Debug, Clone)]
 pub struct ExporterSettings {
-    pub kafka: KafkaArgs,
+    pub kafka: KafkaSettings,
     /// The topic to follow; `None`: every topic the groups have committed offsets on.
     pub topic: Option<String>,
     pub groups: Vec<String>,

@@ -75,17 +75,17 @@ pub async fn main_with(cli: Cli, shutdown: Shutdown) -> ExitCode {
         _ => None,
     };
     let kafka = match (&cli.command, &topic_task) {
-        (Some(Command::Topic(_)), Some(task)) => task.kafka(),
+        (Some(Command::Topic(_)), Some(task)) => task.kafka().cloned(),
         // `check` runs the same probe, bounded by its own timeout.
         (Some(Command::Topic(_) | Command::Generate(_) | Command::Check(_)), _) => None,
-        (None, _) => Some(&cli.produce.kafka),
+        (None, _) => Some(cli.produce.kafka.settings()),
     };
     if cli.command.is_none() {
         if let Err(e) = tweetpipe_common::kafka_guards::check_topic(&cli.produce.topic) {
             return exit::report(&e);
         }
     }
-    if let Some(kafka) = kafka {
+    if let Some(kafka) = &kafka {
         match kafka_preflight::check(kafka, &shutdown).await {
             Ok(true) => {}
             Ok(false) => {

@@ -15,7 +15,7 @@ use rdkafka::producer::{BaseRecord, Producer as _, ThreadedProducer};
 use tokio::sync::mpsc::Receiver;
 use tweetpipe_common::backoff::Backoff;
 use tweetpipe_common::dead_letter::{DeadLetter, Origin};
-use tweetpipe_common::kafka::{dlq_topic, KafkaArgs, HEADER_FORMAT, HEADER_SOURCE};
+use tweetpipe_common::kafka::{dlq_topic, KafkaSettings, HEADER_FORMAT, HEADER_SOURCE};
 use tweetpipe_common::shutdown::Shutdown;
 use tweetpipe_model::dead_letter::Class;
 use tweetpipe_model::envelope::{Item, Reject, TweetMessage};
@@ -30,7 +30,7 @@ use delivery::{Clock, Deliveries, DeliveryContext, Kind};
 /// What the sink needs to know: where to send, how large a tweet may be, how long to flush.
 #[derive(Debug, Clone)]
 pub struct SinkSettings {
-    pub kafka: KafkaArgs,
+    pub kafka: KafkaSettings,
     /// The topic; dead letters go to `<topic>.dlq`.
     pub topic: String,
     /// Largest tweet message; a larger one is dead-lettered (`oversized`).

@@ -10,7 +10,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
-use tweetpipe_common::kafka::{dlq_topic, KafkaArgs};
+use tweetpipe_common::kafka::{dlq_topic, KafkaSettings};
 use tweetpipe_common::shutdown::Shutdown;
 
 use crate::exporter::ExporterSettings;
@@ -20,7 +20,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// A topic on a cluster.
 #[derive(Debug, Clone)]
 pub struct TopicTarget {
-    pub kafka: KafkaArgs,
+    pub kafka: KafkaSettings,
     pub topic: String,
 }
 
@@ -45,7 +45,7 @@ pub enum TopicTask {
 impl TopicTask {
     /// The cluster a one-off command talks to, for the start-up check. The exporter has none:
     /// it serves /metrics whether the brokers answer or not.
-    pub fn kafka(&self) -> Option<&KafkaArgs> {
+    pub fn kafka(&self) -> Option<&KafkaSettings> {
         match self {
             Self::Create { target, .. } | Self::AddPartitions { target, .. } | Self::Describe(target) => {
                 Some(&target.kafka)
@@ -70,7 +70,7 @@ pub async fn run(task: TopicTask, shutdown: Shutdown) -> anyhow::Result<()> {
     }
 }
 
-fn admin(kafka: &KafkaArgs) -> anyhow::Result<AdminClient<DefaultClientContext>> {
+fn admin(kafka: &KafkaSettings) -> anyhow::Result<AdminClient<DefaultClientContext>> {
     kafka.client_config(&[]).create().context("creating the Kafka admin client")
 }
 
@@ -137,7 +137,7 @@ async fn add_partitions(target: &TopicTarget, to: usize) -> anyhow::Result<()> {
 }
 
 /// The topic's partitions and every group's position on it.
-pub fn describe(kafka: &KafkaArgs, topic: &str) -> anyhow::Result<String> {
+pub fn describe(kafka: &KafkaSettings, topic: &str) -> anyhow::Result<String> {
     let consumer: BaseConsumer = kafka.client_config(&[]).set("group.id", "tweetpipe-describe").create()?;
     let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
     let Some(t) = metadata.topics().iter().find(|t| t.name() == topic && !t.partitions().is_empty()) else {

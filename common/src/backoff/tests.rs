@@ -34,6 +34,16 @@ fn linear_grows_by_the_first_delay_up_to_the_cap() {
     assert_eq!(got, [250, 500, 750, 1000, 1000, 1000]);
 }
 
+#[test]
+fn scaling_shrinks_first_and_cap_alike() {
+    let mut b = Backoff::new(Duration::from_secs(5), Duration::from_secs(20)).without_jitter().scaled(0.01);
+    let got: Vec<u128> = (0..4).map(|_| b.next_delay().as_millis()).collect();
+    assert_eq!(got, [50, 100, 200, 200]);
+    let mut linear = Backoff::x_network().scaled(0.5);
+    assert_eq!(linear.next_delay(), Duration::from_millis(125));
+    assert_eq!(linear.next_delay(), Duration::from_millis(250), "still linear, still exact");
+}
+
 #[tokio::test]
 async fn shutdown_interrupts_the_wait() {
     let shutdown = Shutdown::new();

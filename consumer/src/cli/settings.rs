@@ -31,7 +31,7 @@ impl RunArgs {
             (None, None) => None,
         };
         RunSettings {
-            kafka: self.kafka.clone(),
+            kafka: self.kafka.settings(),
             database: self.database.settings(),
             migrate: self.migrate && !self.no_migrate,
             topic: self.topic.clone(),
@@ -94,7 +94,7 @@ impl ReplayArgs {
                 .map_err(|e| Classified::config(format!("--to-offsets: {e:#}")))?,
         };
         Ok(ReplaySettings {
-            kafka: self.kafka.clone(),
+            kafka: self.kafka.settings(),
             database: self.database.settings(),
             topic: self.topic.clone(),
             group: self.group.clone(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tweetpipe_common::exit::Classified;
-use tweetpipe_common::kafka::KafkaArgs;
+use tweetpipe_common::kafka::args::KafkaArgs;
 
 use crate::exporter::ExporterSettings;
 use crate::topic::{retention_ms, TopicTarget, TopicTask};
@@ -85,7 +85,7 @@ pub(crate) struct ExporterArgs {
 
 impl TopicArgs {
     fn target(&self) -> TopicTarget {
-        TopicTarget { kafka: self.kafka.clone(), topic: self.topic.clone() }
+        TopicTarget { kafka: self.kafka.settings(), topic: self.topic.clone() }
     }
 }
 
@@ -109,7 +109,7 @@ impl TopicCommand {
                 TopicTask::AddPartitions { target: args.topic.target(), to: args.to }
             }
             Self::Exporter(args) => TopicTask::Exporter(ExporterSettings {
-                kafka: args.kafka.clone(),
+                kafka: args.kafka.settings(),
                 topic: args.topic.clone().filter(|t| !t.is_empty()),
                 groups: args.groups.clone(),
                 interval: args.interval,

@@ -17,14 +17,8 @@ fn lag_counts_what_the_group_has_yet_to_commit() {
 }
 
 fn settings() -> ExporterSettings {
-    use clap::Parser as _;
-    #[derive(clap::Parser)]
-    struct Kafka {
-        #[command(flatten)]
-        kafka: KafkaArgs,
-    }
     ExporterSettings {
-        kafka: Kafka::parse_from(["x"]).kafka,
+        kafka: KafkaSettings::local("localhost:9092"),
         topic: None,
         groups: vec!["g".to_owned()],
         interval: Duration::from_secs(5),

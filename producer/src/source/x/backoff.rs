@@ -1,8 +1,8 @@
-//! Reconnect delays, as X asks of filtered-stream clients:
-//! - network errors (connection refused or reset, a stalled stream): linear, +250 ms per attempt,
-//!   up to 16 s;
-//! - HTTP errors: exponential from 5 s, up to 320 s;
-//! - HTTP 429: exponential from 60 s (and never before `x-rate-limit-reset`);
+//! Reconnect delays, as X asks of filtered-stream clients. The schedules themselves, with X's
+//! numbers, are named beside tweetpipe's others in [`tweetpipe_common::backoff`]:
+//! [`Backoff::x_network`] for network errors (connection refused or reset, a stalled stream),
+//! [`Backoff::x_http`] for HTTP errors, [`Backoff::x_rate_limited`] for HTTP 429 (and never
+//! before `x-rate-limit-reset`). This module decides which one applies, and when they restart:
 //! - all counters reset only on real progress: a tweet delivered, or a connection that stayed
 //!   up longer than [`STABLE_CONNECTION`]. Keep-alives and disconnect notices are not progress:
 //!   a server that answers every connect with a notice and a close is reconnected to on the
@@ -36,9 +36,8 @@ pub enum Failure {
     RateLimited,
 }
 
-/// The reconnect schedule: one common [`Backoff`] per cause, with X's exact numbers (no jitter:
-/// X prescribes them, and one app has one connection). `scale` shrinks every delay (tests use
-/// it to run the real schedule quickly); production uses 1.0.
+/// The reconnect schedule: X's named [`Backoff`] per cause. `scale` shrinks every delay (tests
+/// use it to run the real schedule quickly); production uses 1.0.
 #[derive(Debug, Clone)]
 pub struct XBackoff {
     scale: f64,
@@ -50,19 +49,11 @@ pub struct XBackoff {
 impl XBackoff {
     pub fn new(scale: f64) -> Self {
         let scale = scale.clamp(0.0, 1.0);
-        let schedule = |first: u64, cap: u64| {
-            Backoff::new(
-                Duration::from_millis(first).mul_f64(scale),
-                Duration::from_millis(cap).mul_f64(scale),
-            )
-            .without_jitter()
-        };
         Self {
             scale,
-            network: schedule(250, 16_000).linear(),
-            http: schedule(5_000, 320_000),
-            // X gives no cap for 429s; 15 minutes is the longest rate-limit window.
-            rate_limited: schedule(60_000, 900_000),
+            network: Backoff::x_network().scaled(scale),
+            http: Backoff::x_http().scaled(scale),
+            rate_limited: Backoff::x_rate_limited().scaled(scale),
         }
     }
 
