@@ -112,7 +112,7 @@ pub(crate) fn migrations_sql() -> String {
 }
 
 /// The tables a run writes; `check` verifies its rights on them.
-pub(crate) const TABLES: [&str; 3] = ["tweets", "deleted_tweets", "ingest_counts"];
+pub(crate) const TABLES: [&str; 4] = ["tweets", "deleted_tweets", "ingest_counts", "consumer_offsets"];
 
 /// How the database's migrations compare with this build's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
