@@ -260,3 +260,6 @@ impl Spans {
         self.by_partition.into_iter().map(|(p, (_, s))| (p, s)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

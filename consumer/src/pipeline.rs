@@ -111,6 +111,7 @@ impl Pipeline {
         let intake = self.intake.take().context("the pipeline runs once")?;
         let (mut reads, reader) = reader::spawn(intake, self.shapers.clone(), self.stalled.clone());
         let outcome = self.drive(&mut reads).await;
+        self.fold_applied();
         // Stops polling (what it holds was never processed, so its offsets are not stored) before
         // the final commit polls the consumer itself.
         reader.abort();
@@ -272,8 +273,11 @@ impl Pipeline {
         // below it were applied; the rest are read again from there.
         let fenced: BTreeMap<i32, i64> = written.fenced.iter().map(|f| (f.partition, f.next)).collect();
         for (&partition, &next) in &fenced {
-            tally.already_applied +=
-                messages.iter().filter(|m| m.partition() == partition && m.offset() < next).count() as u64;
+            let (below, from): (Vec<&OwnedMessage>, Vec<&OwnedMessage>) =
+                messages.iter().filter(|m| m.partition() == partition).partition(|m| m.offset() < next);
+            tally.already_applied += below.len() as u64;
+            // Read again from the database's offset, and counted as read then.
+            tally.consumed -= from.len() as u64;
             tracing::info!(
                 partition,
                 next,
@@ -288,10 +292,15 @@ impl Pipeline {
         let stored: HashSet<i32> = fenced.keys().copied().collect();
         prepared.rows.retain(|r| !stored.contains(&r.partition));
         self.cache.remember_committed(&prepared.rows, &written.refused);
+        self.fold_applied();
+        self.tally(tally, messages, &fenced, started);
+    }
+
+    /// Adds the messages the reader skipped as already applied to the report.
+    fn fold_applied(&mut self) {
         let applied = self.applied.swap(0, Ordering::Relaxed);
         self.report.consumed += applied;
         self.report.already_applied += applied;
-        self.tally(tally, messages, &fenced, started);
     }
 
     /// Feeds one batch's tally to the metrics and the report.
