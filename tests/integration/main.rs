@@ -6,6 +6,7 @@ mod contract_inputs;
 mod corpus;
 mod dead_letters;
 mod delete_race;
+mod exactly_once;
 mod merge_rule;
 mod observe;
 mod outages;
