@@ -278,3 +278,27 @@ async fn the_database_offset_beyond_retention_is_a_named_gap_exit_78() {
     assert_eq!(seen(&ctx).await, 2_000, "nothing counted");
     ctx.cleanup().await;
 }
+
+/// Upgrading from a version without `consumer_offsets`: a group known only to Kafka carries on
+/// from its committed offsets (nothing read again, nothing skipped), and its partitions are in
+/// the database from then on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_known_only_to_kafka_carries_on_from_its_kafka_offsets() {
+    let ctx = TestContext::new("eo_upgrade").await.expect("context");
+    let before = SyntheticSettings::new(6_000, 76);
+    let after = SyntheticSettings::new(4_000, 77);
+    produce(ctx.producer().args(before.to_flags()), LIMIT);
+    consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), LIMIT));
+    // As an older version leaves the database: rows and counts, no offsets.
+    sqlx::query("DELETE FROM consumer_offsets").execute(&ctx.pool).await.expect("forget");
+
+    produce(ctx.producer().args(after.to_flags()), LIMIT);
+    let s = consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), LIMIT));
+    assert_eq!(s.count("consumed"), 4_000, "resumed where Kafka's offsets were: {}", s.0);
+    let mut want = expected_rows(&before);
+    want.extend(expected_rows(&after));
+    assert_eq!(table(&ctx).await, want);
+    assert_eq!(seen(&ctx).await, 10_000);
+    assert_eq!(database_offsets(&ctx, &ctx.group, &ctx.topic).await, ends(&ctx), "recorded from then on");
+    ctx.cleanup().await;
+}
