@@ -5,8 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::db::row::Row;
-use crate::db::writer::Refused;
+use crate::db::row::{Refused, Row};
 use crate::merge::Seen;
 
 /// Insertion-ordered, evicts the oldest id when full.

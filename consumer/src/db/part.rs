@@ -11,8 +11,7 @@ use rdkafka::message::{Message as _, OwnedMessage};
 
 use super::counts::Counts;
 use super::offsets::{Fenced, Span};
-use super::row::{Outcome, Row};
-use super::writer::Refused;
+use super::row::{Outcome, Refused, Row};
 use crate::prepare::{Rejected, Share};
 
 /// One partition of a part: where its messages start and end, and what they became.

@@ -1,5 +1,5 @@
-//! What both write paths take and give: one [`Row`] per tweet id, and the [`Outcome`] of writing
-//! rows.
+//! What both write paths take and give: one [`Row`] per tweet id, the [`Outcome`] of writing
+//! rows, and the records the database [`Refused`].
 
 use tweetpipe_model::tweet::Tweet;
 
@@ -36,6 +36,14 @@ impl Row {
         let rank = Rank::of(metrics, &raw);
         Row { tweet, raw, partition, offset, content_hash, matched_rule, rank, copies: Vec::new() }
     }
+}
+
+/// A record the database refused, by where it was read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub partition: i32,
+    pub offset: i64,
+    pub reason: String,
 }
 
 /// What writing rows did to the table.

@@ -34,7 +34,7 @@ use crate::db::counts::Counts;
 use crate::db::errors::{is_about_the_data, sqlstate};
 use crate::db::offsets::{self, Fenced, Owner};
 use crate::db::part::Part;
-use crate::db::row::{Outcome, Row};
+use crate::db::row::{Outcome, Refused, Row};
 use crate::db::{counts, upsert};
 use crate::dead_letter::{DeadLetters, Sent};
 
@@ -52,14 +52,6 @@ pub struct Writer {
     owner: Option<Owner>,
     /// Where refused records go; without it they are only reported.
     dead: Option<Arc<DeadLetters>>,
-}
-
-/// A record the database refused, by where it was read, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused {
-    pub partition: i32,
-    pub offset: i64,
-    pub reason: String,
 }
 
 /// What a part did to the database.
