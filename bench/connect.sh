@@ -12,6 +12,18 @@ CONNECT_DIR="$STACK/connect"
 CONNECT_POM="$ROOT/bench/connect-pom.xml"
 # Launch to the last row, JVM start-up and the group join included, as for the consumers.
 CONNECT_TIMEOUT="${CONNECT_TIMEOUT:-1800}"
+# Configured as its users would for throughput, not left at Debezium's defaults (batches of 500
+# rows, polls of 500 records): the sink writes batches of 3000 rows (as tweetpipe's --batch-size)
+# and its consumer polls as many, an override the worker must allow.
+CONNECT_WORKER_TUNING=(connector.client.config.override.policy=All)
+CONNECT_SINK_TUNING=(batch.size=3000 consumer.override.max.poll.records=3000)
+
+# The report's line on how the peer ran.
+connect_settings() {
+  local version
+  version=$(sed -n 's:.*<debezium.version>\(.*\)</debezium.version>.*:\1:p' "$CONNECT_POM")
+  echo "Kafka Connect (standalone) + Debezium JDBC sink $version: insert.mode=upsert, tasks.max=1, ${CONNECT_SINK_TUNING[*]}; worker: ${CONNECT_WORKER_TUNING[*]}"
+}
 
 # Kafka Connect and the sink from Maven Central (first run only), as stack.sh resolves Kafka.
 connect_install() {
@@ -85,6 +97,7 @@ plugin.path=$CONNECT_DIR/plugins
 plugin.discovery=service_load
 listeners=http://127.0.0.1:0
 EOF
+  printf '%s\n' "${CONNECT_WORKER_TUNING[@]}" >>"$LOGS/$shape-connect-worker.properties"
   # record_key with an int64 key fails in 3.6.0 (ClassCastException): the key comes from the
   # row. stringtype=unspecified lets strings into the JSONB and TIMESTAMPTZ columns.
   cat >"$LOGS/$shape-connect-sink.properties" <<EOF
@@ -101,6 +114,7 @@ primary.key.fields=id
 schema.evolution=none
 collection.name.format=tweets
 EOF
+  printf '%s\n' "${CONNECT_SINK_TUNING[@]}" >>"$LOGS/$shape-connect-sink.properties"
   cat >"$LOGS/connect-log4j2.properties" <<'EOF'
 rootLogger.level=WARN
 rootLogger.appenderRef.stdout.ref=STDOUT

@@ -338,6 +338,7 @@ delete_topic "$LAT_TOPIC"
   echo
   echo "$(nproc) cores; $TWEETS tweets per shape; topics of $PARTITIONS partitions. CPU is user + system"
   echo "seconds; \"+ PG\" adds what the PostgreSQL server spent meanwhile. Ratios are tweetpipe / reference."
+  [ "$CONNECT" != 1 ] || { echo; echo "The peer: $(connect_settings)."; }
   for shape in ${DONE_SHAPES:-}; do
     first=$(echo "$CONSUMER_COUNTS" | awk '{print $1}')
     echo
