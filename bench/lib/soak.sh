@@ -10,6 +10,14 @@ declare -gA R
 # give the same ids and texts (--wall-clock changes created_at only).
 SOAK_STREAM=(--duplicate-share 0.1 --music-share 0.05 --seed 11)
 
+# Whether a process runs (an exited child not yet waited for is a zombie, which kill -0 finds).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
 # "rss_kib,cpu_s" of a live process, ",": gone.
 proc_sample() {
   local status stat
@@ -56,7 +64,7 @@ measure_soak() {
   while :; do
     seen=$(psql_db "$db" -tAc "SELECT coalesce(sum(seen), 0) FROM ingest_counts")
     echo "$((k * 10)),$seen,$(proc_sample "$producer"),$(proc_sample "$c1"),$(proc_sample "$c2"),$(pg_memory),$(pg_cpu)" >>"$csv"
-    if ! kill -0 "$producer" 2>/dev/null && [ "$seen" -ge "$count" ]; then break; fi
+    if ! running "$producer" && [ "$seen" -ge "$count" ]; then break; fi
     if [ $((k * 10)) -ge "$deadline" ]; then
       log "WARNING: the soak's consumers handled $seen of $count tweets $deadline s after the start; stopping them"
       break
