@@ -7,7 +7,7 @@
 declare -gA R
 GROWTH_CHUNK=500000 # rows per INSERT of the fill: a few seconds each, the WAL spread over them
 
-# growth_fill DB N: N older tweets, plausible rows of about 700 bytes (the small shape's size):
+# growth_fill DB N: N older tweets, plausible rows of about 1 KB (a raw document of 600 bytes):
 # ids from 10^18 (the generator's start at 1.6 * 10^18, the corpus's at 1.7 * 10^18), created
 # a second apart from 2025 on (before the new ones), 50 000 authors, 0-2 hashtags, metrics.
 growth_fill() {
@@ -64,7 +64,7 @@ measure_growth() {
     log "(e) growth: filling $db with $base older tweets, then VACUUM ANALYZE (not timed)"
     start=$(now)
     growth_fill "$db" "$base"
-    psql_db "$db" -c "VACUUM ANALYZE" >/dev/null
+    psql_db "$db" -c "VACUUM ANALYZE tweets" >/dev/null
     R[growth:fill:$base]=$(elapsed_since "$start")
     R[growth:mib:$base]=$(psql_db "$db" -tAc "SELECT pg_database_size(current_database()) / 1048576")
     settle_pg
@@ -94,7 +94,7 @@ growth_report() {
   echo "## growth"
   echo
   echo "One consumer draining $GROWTH_TWEETS new standard tweets into a table already holding older ones"
-  echo "(bulk-filled, about 700 bytes a row, then VACUUM ANALYZE; not timed). Rows/s from launch to exit."
+  echo "(bulk-filled, rows of about 1 KB, then VACUUM ANALYZE; not timed). Rows/s from launch to exit."
   echo
   echo "| older tweets in the table | database MiB before | new rows stored | rows/s | against $first older | CPU µs/row, consumer + PG |"
   echo "|---|---|---|---|---|---|"
