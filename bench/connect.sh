@@ -2,7 +2,7 @@
 # The benchmark's peer: what users would otherwise deploy — Kafka Connect (standalone) running
 # the Debezium JDBC sink in upsert mode — fed the same tweets, already flattened into schema'd
 # JSON rows (bench/shapes.py flatten; the conversion is not timed). Sourced by bench/run.sh,
-# after bench/lib/common.sh (log, die, now, elapsed_since, per_sec, rss_mib, cpu_s, psql_db,
+# after bench/lib/common.sh (log, die, now, elapsed_since, per_sec, rss_mib, cpu_s, psql_db, drop_db,
 # fresh_topic, delete_topic), the results array R and the KAFKA, KAFKA_LIBS, PG_BASE, LOGS,
 # STACK, RUN_ID and TIME_FORMAT variables.
 
@@ -49,7 +49,8 @@ connect_install() {
 # The same columns as `tweets` where the rows carry them; `seq` (the input line) stands in for
 # the Kafka position and tells when the drain has ended.
 connect_table() {
-  psql_db tweetpipe -c "DROP DATABASE IF EXISTS bench_connect WITH (FORCE)" -c "CREATE DATABASE bench_connect" >/dev/null
+  drop_db bench_connect
+  psql_db tweetpipe -c "CREATE DATABASE bench_connect" >/dev/null
   psql_db bench_connect >/dev/null <<'SQL'
 CREATE TABLE tweets (
     id BIGINT PRIMARY KEY, author_id BIGINT, username TEXT, created_at TIMESTAMPTZ, text TEXT NOT NULL,

@@ -68,8 +68,17 @@ rss_curve() {
     for (q = 1; q <= 4; q++) { i = int(NR * q / 4); if (i < 1) i = 1; printf "%s%.0f", (q > 1 ? " / " : ""), v[i] / 1024 } }' "$1"
 }
 
+drop_db() {
+  # FORCE ends our own leftover sessions, but refuses outright when an autovacuum worker is in
+  # the database (not our role's process); a plain DROP makes that worker exit.
+  psql_db tweetpipe -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null 2>&1 \
+    || psql_db tweetpipe -c "DROP DATABASE IF EXISTS $1" >/dev/null 2>&1 \
+    || psql_db tweetpipe -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
+}
+
 fresh_db() {
-  psql_db tweetpipe -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
+  drop_db "$1"
+  psql_db tweetpipe -c "CREATE DATABASE $1" >/dev/null
   DATABASE_URL="$PG_BASE/$1" "$BIN/tweetpipe-consumer" migrate >/dev/null 2>&1
 }
 

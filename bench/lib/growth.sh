@@ -85,7 +85,7 @@ measure_growth() {
   done
   delete_topic "$topic"
   # The big table goes: at 10 million rows it holds gigabytes.
-  psql_db tweetpipe -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  drop_db "$db"
 }
 
 growth_report() {
