@@ -85,6 +85,7 @@ MATRIX=0
 . "$ROOT/bench/connect.sh"
 
 # --- setup ------------------------------------------------------------------------------------
+trap stop_background EXIT
 [ -x /usr/bin/time ] || need_package /usr/bin/time time "peak RSS and CPU seconds"
 need_package python3 python3 "the small and corpus shapes, and the Connect peer's input"
 ensure_build_deps

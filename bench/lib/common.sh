@@ -76,6 +76,24 @@ drop_db() {
     || psql_db tweetpipe -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null
 }
 
+# Whether a process runs (an exited child not yet waited for is a zombie, which kill -0 finds).
+running() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+# The processes the benchmark leaves running in the background (consumers, a producer): stopped
+# when it exits, so that one that dies half-way leaves none writing into the next run's tables.
+BACKGROUND=()
+stop_background() {
+  local p
+  for p in "${BACKGROUND[@]}"; do
+    if running "$p"; then kill -TERM "$p" 2>/dev/null || true; fi
+  done
+}
+
 fresh_db() {
   drop_db "$1"
   psql_db tweetpipe -c "CREATE DATABASE $1" >/dev/null

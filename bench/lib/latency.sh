@@ -8,11 +8,12 @@ declare -gA R
 
 # start_consumer DB TOPIC GROUP FILES: one consumer in the background, until told to stop
 # (SIGTERM), its summary in FILES.txt and its log in FILES.log; returns once it has joined
-# its group. Its pid is in $!.
+# its group. Its pid is in $! (and in BACKGROUND, stopped should the benchmark die).
 start_consumer() {
   local deadline
   DATABASE_URL="$PG_BASE/$1" "$BIN/tweetpipe-consumer" run --brokers "$KAFKA" --topic "$2" \
     --group "$3" >"$4.txt" 2>"$4.log" &
+  BACKGROUND+=($!)
   deadline=$((SECONDS + 60))
   until grep -q 'joined consumer group' "$4.log"; do
     [ $SECONDS -lt $deadline ] || die "a consumer did not start; see $4.log"

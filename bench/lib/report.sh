@@ -62,7 +62,11 @@ report() {
   local c
   echo "# tweetpipe benchmark $RUN_ID"
   echo
-  echo "$(nproc) cores; ${SIZES// /, } tweets per shape; topics of ${PARTITION_COUNTS// /, } partitions. CPU is user + system"
+  if [ ${#CELLS[@]} -gt 0 ]; then
+    echo "$(nproc) cores; ${SIZES// /, } tweets per shape; topics of ${PARTITION_COUNTS// /, } partitions. CPU is user + system"
+  else
+    echo "$(nproc) cores; topics of $PARTITIONS partitions. CPU is user + system"
+  fi
   echo "seconds; \"+ PG\" adds what the PostgreSQL server spent meanwhile. Ratios are tweetpipe / reference."
   [ "$CONNECT" != 1 ] || { echo; echo "The peer: $(connect_settings)."; }
   [ ${#CELLS[@]} -eq 0 ] || report_summary

@@ -10,14 +10,6 @@ declare -gA R
 # give the same ids and texts (--wall-clock changes created_at only).
 SOAK_STREAM=(--duplicate-share 0.1 --music-share 0.05 --seed 11)
 
-# Whether a process runs (an exited child not yet waited for is a zombie, which kill -0 finds).
-running() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [ "${stat%% *}" != Z ]
-}
-
 # "rss_kib,cpu_s" of a live process, ",": gone.
 proc_sample() {
   local status stat
@@ -43,6 +35,24 @@ pg_memory() {
   echo "$rss,$pss"
 }
 
+# The partitions a consumer holds now, by its log: the "now={...}" of its last assignment.
+held_partitions() {
+  { grep -E 'partitions (assigned|revoked)' "$1" | tail -n 1 | sed -n 's/.*now={\([^}]*\)}.*/\1/p' \
+    | tr ',' '\n' | grep -c '[0-9]'; } || true
+}
+
+# wait_assigned PARTITIONS LOG...: until the consumers logging to LOG... hold every partition.
+wait_assigned() {
+  local want=$1 deadline=$((SECONDS + 60)) held f
+  shift
+  while :; do
+    held=$(for f in "$@"; do held_partitions "$f"; done | sum 0)
+    [ "$held" != "$want" ] || return 0
+    [ $SECONDS -lt $deadline ] || die "the consumers hold $held of $want partitions after 60 s; see $*"
+    sleep 0.2
+  done
+}
+
 measure_soak() {
   local topic="bench-$RUN_ID-soak" count=$((SOAK_RATE * SOAK_MINUTES * 60)) db=bench_soak csv="$LOGS/soak.csv"
   local c1 c2 producer start t k seen deadline win status=0
@@ -54,10 +64,14 @@ measure_soak() {
   c1=$!
   start_consumer "$db" "$topic" "bench-$RUN_ID-soak" "$LOGS/soak-consumer-2"
   c2=$!
+  # Offered once the group is settled: the second member's join moves partitions, and tweets
+  # read meanwhile would wait for it (start-up, not what the soak measures).
+  wait_assigned "$PARTITIONS" "$LOGS/soak-consumer-1.log" "$LOGS/soak-consumer-2.log"
   start=$(now)
   "$BIN/tweetpipe-producer" --brokers "$KAFKA" --topic "$topic" --source synthetic --count "$count" \
     --rate "$SOAK_RATE" "${SOAK_STREAM[@]}" --wall-clock >"$LOGS/soak-producer.txt" 2>"$LOGS/soak-producer.log" &
   producer=$!
+  BACKGROUND+=("$producer")
   echo "t_s,seen,producer_rss_kib,producer_cpu_s,consumer1_rss_kib,consumer1_cpu_s,consumer2_rss_kib,consumer2_cpu_s,pg_rss_kib,pg_pss_kib,pg_cpu_s" >"$csv"
   deadline=$((SOAK_MINUTES * 60 + 300))
   k=0
@@ -71,7 +85,7 @@ measure_soak() {
     fi
     k=$((k + 1))
     # The next sample on the 10-second grid from the start, whatever this one cost.
-    t=$(awk -v s="$start" -v k="$k" -v n="$(now)" 'BEGIN { d = s + k * 10 - n; printf "%.2f", d > 0 ? d : 0 }')
+    t=$(awk -v s="$start" -v k="$k" -v n="$(now)" 'BEGIN { d = s + k * 10 - n; printf "%.2f", (d > 0 ? d : 0) }')
     sleep "$t"
   done
   wait "$producer" || status=$?
