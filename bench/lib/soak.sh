@@ -41,12 +41,13 @@ held_partitions() {
     | tr ',' '\n' | grep -c '[0-9]'; } || true
 }
 
-# wait_assigned PARTITIONS LOG...: until the consumers logging to LOG... hold every partition.
+# wait_assigned PARTITIONS LOG...: until the consumers logging to LOG... hold every partition,
+# each some (the first to join holds them all until the others' joins move some).
 wait_assigned() {
   local want=$1 deadline=$((SECONDS + 60)) held f
   shift
   while :; do
-    held=$(for f in "$@"; do held_partitions "$f"; done | sum 0)
+    held=$(for f in "$@"; do held_partitions "$f"; done | awk '$1 == 0 { none = 1 } { s += $1 } END { print none ? 0 : s }')
     [ "$held" != "$want" ] || return 0
     [ $SECONDS -lt $deadline ] || die "the consumers hold $held of $want partitions after 60 s; see $*"
     sleep 0.2
