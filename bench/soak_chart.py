@@ -80,14 +80,15 @@ def draw_soak(title, windows, samples):
         if pts:
             series.append((name, colour, pts))
     body, y, width = [text(16, 30, title, size=16, anchor="start", weight="bold")], 44, 640
+    x_max = max([x for x, _ in lat] + [x for _, _, pts in series for x, _ in pts])
     if lat:
         els, w, h = line_panel([("p99", "#1b3f69", lat)], 16, y, 520, 180, "ms",
-                               "(f) soak: p99 end-to-end latency per window", "minutes")
+                               "(f) soak: p99 end-to-end latency per window", "minutes", x_max)
         body += els
         width, y = max(width, w + 32), y + h + 10
     if series:
         els, w, h = line_panel(series, 16, y, 520, 200, "MiB",
-                               "(f) soak: RSS over time (PostgreSQL: its processes' PSS, summed)", "minutes")
+                               "(f) soak: RSS over time (PostgreSQL: its processes' PSS, summed)", "minutes", x_max)
         body += els
         width, y = max(width, w + 32, text_width("(f) soak: RSS over time (PostgreSQL: its processes' PSS, summed)", 13) + 32), y + h
         lg, lh = legend([(c, n) for n, c, _ in series], 16, y + 14, width - 32)

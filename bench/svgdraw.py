@@ -129,11 +129,12 @@ def bar_panel(groups, x0, y0, plot_h, unit, heading, bar_w=38, lower_better=Fals
     return out, width, plot_y + plot_h + 52 - y0
 
 
-def line_panel(series, x0, y0, plot_w, plot_h, unit, heading, x_unit):
-    """One panel of lines from 0: series [(label, colour, [(x, y)])], a marker on every point.
+def line_panel(series, x0, y0, plot_w, plot_h, unit, heading, x_unit, x_max=0):
+    """One panel of lines from 0: series [(label, colour, [(x, y)])], a marker on every point;
+    the x axis reaches x_max at least (panels drawn one above the other share it).
     Returns (elements, width, height)."""
     out = []
-    xs = [x for _, _, pts in series for x, _ in pts]
+    xs = [x_max] + [x for _, _, pts in series for x, _ in pts]
     ys = [y for _, _, pts in series for _, y in pts]
     xt, yt = nice_ticks(max(xs) if xs else 0), nice_ticks(max(ys) if ys else 0)
     axis_w = 78
