@@ -86,6 +86,8 @@ MATRIX=0
 
 # --- setup ------------------------------------------------------------------------------------
 trap stop_background EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 [ -x /usr/bin/time ] || need_package /usr/bin/time time "peak RSS and CPU seconds"
 need_package python3 python3 "the small and corpus shapes, and the Connect peer's input"
 ensure_build_deps
@@ -101,7 +103,7 @@ mkdir -p "$LOGS"
 if [ "$(psql_db tweetpipe -tAc 'SHOW track_commit_timestamp')" != "on" ]; then
   die "PostgreSQL runs without track_commit_timestamp (started by an older stack.sh): run deploy/local/stack.sh down && deploy/local/stack.sh up"
 fi
-[ "$CONNECT" != 1 ] || connect_install
+[ "$CONNECT" != 1 ] || [ -z "${SHAPES// /}" ] || connect_install
 
 # --- the cells: every size x shape x partition count ------------------------------------------
 for size in $SIZES; do

@@ -68,7 +68,7 @@ report() {
     echo "$(nproc) cores; topics of $PARTITIONS partitions. CPU is user + system"
   fi
   echo "seconds; \"+ PG\" adds what the PostgreSQL server spent meanwhile. Ratios are tweetpipe / reference."
-  [ "$CONNECT" != 1 ] || { echo; echo "The peer: $(connect_settings)."; }
+  [ "$CONNECT" != 1 ] || [ ${#CELLS[@]} -eq 0 ] || { echo; echo "The peer: $(connect_settings)."; }
   [ ${#CELLS[@]} -eq 0 ] || report_summary
   for c in "${CELLS[@]}"; do report_cell "$c"; done
   if [ "$LATENCY_SECONDS" != 0 ]; then
