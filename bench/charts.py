@@ -2,7 +2,7 @@
 """The benchmark's report, drawn: SVG charts beside the report.md that bench/run.sh writes.
 
   charts.py REPORT_DIR      reads REPORT_DIR/report.md, writes REPORT_DIR/throughput.svg and
-                            REPORT_DIR/latency.svg
+                            REPORT_DIR/latency.svg, and matrix.svg and soak.svg when it has them
 
 throughput.svg: two panels of grouped bars, one group per tweet shape. Above, (a) the producer
 against Kafka's ProducerPerformance, in tweets/s; below, (b) the consumer drain in rows/s against
@@ -10,20 +10,23 @@ the PostgreSQL ceiling (one pair per consumer count) and, when the run had it, a
 Connect + the Debezium JDBC sink. Every bar carries its value, every pair its ratio
 (tweetpipe / reference, > 1 means tweetpipe is faster), as the report prints it.
 latency.svg: (c) end-to-end latency, p50 / p99 / max bars in milliseconds.
+matrix.svg: the summary table, every size x shape x partition count (bench/matrix_chart.py).
+soak.svg: the soak's p99 latency and RSS over time (bench/soak_chart.py, with soak.csv).
 
-Python's standard library only; the SVG is written by hand, plain enough to read on a forge.
-A row it cannot read is skipped with a note on stderr; with nothing to draw it still writes an
-SVG that says so, and exits 0.
+Python's standard library only; the SVG is written by hand (bench/svgdraw.py), plain enough to
+read on a forge. A row it cannot read is skipped with a note on stderr; with nothing to draw,
+throughput.svg and latency.svg say so (matrix.svg and soak.svg are not written); it exits 0.
 """
 
-import math
 import os
 import re
 import sys
-from xml.sax.saxutils import escape
+
+from matrix_chart import draw_matrix, parse_summary
+from soak_chart import draw_soak, parse_soak, read_samples
+from svgdraw import bar_panel, fmt, legend, svg, text, text_width
 
 NUM = r"(-?\d[\d,]*(?:\.\d+)?)"
-FONT = 'font-family="sans-serif"'
 COLOURS = {
     "tweetpipe": "#2f6db5",
     "ProducerPerformance": "#9aa5b1",
@@ -153,128 +156,6 @@ def parse_latency(row, lineno):
     return {"label": label, "values": values} if values else None
 
 
-# --- drawing ----------------------------------------------------------------------------------
-
-
-def fmt(v):
-    """354610 -> '354 610', 2.5 -> '2.5'."""
-    if v is None:
-        return "n/a"
-    if abs(v - round(v)) < 1e-9:
-        return f"{int(round(v)):,}".replace(",", " ")
-    return f"{v:,.1f}".replace(",", " ")
-
-
-def nice_ticks(top):
-    """0 .. a round maximum >= top, in 4-6 round steps."""
-    if not top or top <= 0:
-        top = 1
-    raw = top / 5
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(f * mag for f in (1, 2, 2.5, 5, 10) if f * mag >= raw)
-    n = math.ceil(top / step - 1e-9)
-    return [i * step for i in range(n + 1)]
-
-
-def text(x, y, s, size=11, anchor="middle", weight=None, fill="#222", extra=""):
-    w = f' font-weight="{weight}"' if weight else ""
-    return (f'<text x="{x:.1f}" y="{y:.1f}" {FONT} font-size="{size}" text-anchor="{anchor}"'
-            f' fill="{fill}"{w}{extra}>{escape(str(s))}</text>')
-
-
-def text_width(s, size):
-    return len(str(s)) * size * 0.6
-
-
-def svg(width, height, title, body):
-    return "\n".join([
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}"'
-        f' viewBox="0 0 {width:.0f} {height:.0f}">',
-        f"<title>{escape(title)}</title>",
-        f'<rect width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
-        *body,
-        "</svg>",
-        "",
-    ])
-
-
-def legend(entries, x, y, max_width):
-    """Coloured squares and labels, wrapped to max_width. Returns (elements, height)."""
-    out, cx, cy = [], x, y
-    for colour, label in entries:
-        w = 16 + text_width(label, 11) + 18
-        if cx > x and cx + w > x + max_width:
-            cx, cy = x, cy + 18
-        out.append(f'<rect x="{cx:.1f}" y="{cy - 10:.1f}" width="11" height="11" fill="{colour}"/>')
-        out.append(text(cx + 16, cy, label, anchor="start"))
-        cx += w
-    return out, cy - y + 18
-
-
-def bar_panel(groups, x0, y0, plot_h, unit, heading, bar_w=38):
-    """One panel of grouped bars.
-
-    groups: [(group label, [(pair label, [(value, colour)], ratio or None)])]; a pair label may
-    hold a newline (two lines under the bars). Returns (elements, width, height)."""
-    out = []
-    values = [v for _, pairs in groups for _, bars, _ in pairs for v, _ in bars]
-    ticks = nice_ticks(max(values) if values else 0)
-    top = ticks[-1]
-    axis_w = 78
-    plot_x, plot_y = x0 + axis_w, y0 + 58  # room above the plot for the heading and the ratios
-    gap_in_pair, gap_pairs, gap_groups = 3, 16, 40
-    # x layout
-    layout, cx = [], plot_x + 20
-    for gi, (glabel, pairs) in enumerate(groups):
-        gstart, placed = cx, []
-        for plabel, bars, ratio in pairs:
-            pw = len(bars) * bar_w + (len(bars) - 1) * gap_in_pair
-            pw_label = max(pw, max(text_width(l, 10) for l in plabel.split("\n")) + 6)
-            px = cx + (pw_label - pw) / 2
-            placed.append((px, pw, plabel, bars, ratio))
-            cx += pw_label + gap_pairs
-        cx -= gap_pairs
-        short = text_width(glabel, 12) + 8 - (cx - gstart)
-        if short > 0:  # the shape's label is wider than its bars: centre them under it
-            placed = [(px + short / 2, pw, pl, b, r) for px, pw, pl, b, r in placed]
-            cx += short
-        layout.append((glabel, gstart, cx, placed))
-        cx += gap_groups
-    plot_w = max(cx - gap_groups + 20 - plot_x, 200)
-    y_of = lambda v: plot_y + plot_h - (v / top) * plot_h if top else plot_y + plot_h
-
-    out.append(text(x0, y0 + 16, heading, size=13, anchor="start", weight="bold"))
-    # grid and y axis
-    for t in ticks:
-        y = y_of(t)
-        out.append(f'<line x1="{plot_x:.1f}" y1="{y:.1f}" x2="{plot_x + plot_w:.1f}" y2="{y:.1f}"'
-                   f' stroke="{"#888" if t == 0 else "#e3e3e3"}" stroke-width="1"/>')
-        out.append(text(plot_x - 6, y + 4, fmt(t), size=10, anchor="end", fill="#555"))
-    mid = plot_y + plot_h / 2
-    out.append(text(x0 + 12, mid, unit, size=11, extra=f' transform="rotate(-90 {x0 + 12:.1f} {mid:.1f})"'))
-    out.append(f'<line x1="{plot_x:.1f}" y1="{plot_y:.1f}" x2="{plot_x:.1f}" y2="{plot_y + plot_h:.1f}" stroke="#888"/>')
-    # bars, values, ratios, labels
-    base = plot_y + plot_h
-    for glabel, gstart, gend, placed in layout:
-        for px, pw, plabel, bars, ratio in placed:
-            highest = base
-            for i, (v, colour) in enumerate(bars):
-                bx = px + i * (bar_w + gap_in_pair)
-                y = y_of(v)
-                out.append(f'<rect x="{bx:.1f}" y="{y:.1f}" width="{bar_w}" height="{base - y:.1f}" fill="{colour}">'
-                           f"<title>{escape(fmt(v))} {escape(unit)}</title></rect>")
-                out.append(text(bx + bar_w / 2, y - 4, fmt(v), size=9))
-                highest = min(highest, y - 4)
-            if ratio is not None:
-                # below 1, the reference is faster: in red
-                out.append(text(px + pw / 2, highest - 15, f"{ratio:.2f}×", size=12, weight="bold",
-                                fill="#b3261e" if ratio < 1 else "#222"))
-            for i, line in enumerate(plabel.split("\n")):
-                out.append(text(px + pw / 2, base + 15 + 12 * i, line, size=10, fill="#444"))
-        out.append(text((gstart + gend) / 2, base + 45, glabel, size=12, weight="bold"))
-    width = plot_x + plot_w - x0
-    return out, width, plot_y + plot_h + 52 - y0
 
 
 def draw_throughput(report):
@@ -349,7 +230,8 @@ def nothing(title, what):
 
 
 def draw(report_dir):
-    """Reads report_dir/report.md, writes throughput.svg and latency.svg beside it; their paths."""
+    """Reads report_dir/report.md, writes throughput.svg and latency.svg beside it, and
+    matrix.svg and soak.svg when the report has their figures; the paths written."""
     path = os.path.join(report_dir, "report.md")
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -358,19 +240,25 @@ def draw(report_dir):
         note(f"cannot read {path}: {e}")
         text_ = ""
     report = parse_report(text_)
+    title = report["title"]
     out = []
     for name, draw_one, what in (
-        ("throughput.svg", draw_throughput, "throughput"),
-        ("latency.svg", draw_latency, "latency"),
+        ("throughput.svg", lambda: draw_throughput(report), "throughput"),
+        ("latency.svg", lambda: draw_latency(report), "latency"),
+        ("matrix.svg", lambda: draw_matrix(title, parse_summary(text_, note)), None),
+        ("soak.svg", lambda: draw_soak(title, parse_soak(text_, note),
+                                       read_samples(os.path.join(report_dir, "soak.csv"), note)), None),
     ):
         try:
-            doc = draw_one(report)
+            doc = draw_one()
         except Exception as e:  # a chart must never fail the benchmark
             note(f"{name}: could not draw ({e!r})")
             doc = None
+        if doc is None and what is None:
+            continue  # drawn only for the runs that have it
         if doc is None:
             note(f"{name}: no {what} figures in {path}")
-            doc = nothing(report["title"], what)
+            doc = nothing(title, what)
         target = os.path.join(report_dir, name)
         try:
             with open(target, "w", encoding="utf-8") as f:
@@ -383,7 +271,7 @@ def draw(report_dir):
 
 def main(argv):
     if len(argv) != 2:
-        print("usage: charts.py REPORT_DIR  (reads REPORT_DIR/report.md, writes throughput.svg and latency.svg beside it)",
+        print("usage: charts.py REPORT_DIR  (reads REPORT_DIR/report.md, writes its charts beside it)",
               file=sys.stderr)
         return 2
     for path in draw(argv[1]):

@@ -2,16 +2,28 @@
 # The benchmark's peer: what users would otherwise deploy — Kafka Connect (standalone) running
 # the Debezium JDBC sink in upsert mode — fed the same tweets, already flattened into schema'd
 # JSON rows (bench/shapes.py flatten; the conversion is not timed). Sourced by bench/run.sh,
-# which defines log, die, now, elapsed_since, per_sec, rss_mib, cpu_s, psql_db, fresh_topic,
-# delete_topic, the results array R and the KAFKA, KAFKA_LIBS, PG_BASE, LOGS, STACK, RUN_ID and
-# TIME_FORMAT variables.
+# after bench/lib/common.sh (log, die, now, elapsed_since, per_sec, rss_mib, cpu_s, psql_db, drop_db,
+# fresh_topic, delete_topic), the results array R and the KAFKA, KAFKA_LIBS, PG_BASE, LOGS,
+# STACK, RUN_ID and TIME_FORMAT variables.
 
-# shellcheck disable=SC2034 # R is read back by run.sh
+# shellcheck disable=SC2034 # R is read back by bench/lib/report.sh
 declare -gA R
 CONNECT_DIR="$STACK/connect"
 CONNECT_POM="$ROOT/bench/connect-pom.xml"
 # Launch to the last row, JVM start-up and the group join included, as for the consumers.
 CONNECT_TIMEOUT="${CONNECT_TIMEOUT:-1800}"
+# Configured as its users would for throughput, not left at Debezium's defaults (batches of 500
+# rows, polls of 500 records): the sink writes batches of 3000 rows (as tweetpipe's --batch-size)
+# and its consumer polls as many, an override the worker must allow.
+CONNECT_WORKER_TUNING=(connector.client.config.override.policy=All)
+CONNECT_SINK_TUNING=(batch.size=3000 consumer.override.max.poll.records=3000)
+
+# The report's line on how the peer ran.
+connect_settings() {
+  local version
+  version=$(sed -n 's:.*<debezium.version>\(.*\)</debezium.version>.*:\1:p' "$CONNECT_POM")
+  echo "Kafka Connect (standalone) + Debezium JDBC sink $version: insert.mode=upsert, tasks.max=1, ${CONNECT_SINK_TUNING[*]}; worker: ${CONNECT_WORKER_TUNING[*]}"
+}
 
 # Kafka Connect and the sink from Maven Central (first run only), as stack.sh resolves Kafka.
 connect_install() {
@@ -37,7 +49,8 @@ connect_install() {
 # The same columns as `tweets` where the rows carry them; `seq` (the input line) stands in for
 # the Kafka position and tells when the drain has ended.
 connect_table() {
-  psql_db tweetpipe -c "DROP DATABASE IF EXISTS bench_connect WITH (FORCE)" -c "CREATE DATABASE bench_connect" >/dev/null
+  drop_db bench_connect
+  psql_db tweetpipe -c "CREATE DATABASE bench_connect" >/dev/null
   psql_db bench_connect >/dev/null <<'SQL'
 CREATE TABLE tweets (
     id BIGINT PRIMARY KEY, author_id BIGINT, username TEXT, created_at TIMESTAMPTZ, text TEXT NOT NULL,
@@ -50,10 +63,11 @@ ALTER TABLE tweets ALTER COLUMN raw SET COMPRESSION lz4;
 SQL
 }
 
-# connect_drain SHAPE DATA: drains DATA's tweets through Connect; records in run.sh's R the
-# rows/s (launch to the last row), rows, peak RSS (MiB) and CPU seconds of the worker.
+# connect_drain KEY LABEL DATA PARTITIONS: drains DATA's tweets through Connect from a topic of
+# PARTITIONS partitions; records in R under KEY the rows/s (launch to the last row), rows, peak
+# RSS (MiB) and CPU seconds of the worker. LABEL names its topic, connector and files.
 connect_drain() {
-  local shape=$1 data=$2 records target topic hostport creds deadline start wall rows sum want_rows want_sum pid
+  local key=$1 label=$2 data=$3 parts=$4 records target topic hostport creds deadline start wall rows sum want_rows want_sum pid
   records="$data.connect.tsv"
   target="$data.connect.target"
   if [ ! -s "$records" ] || [ ! -s "$target" ]; then
@@ -62,33 +76,34 @@ connect_drain() {
     mv "$records.tmp" "$records" && mv "$target.tmp" "$target"
   fi
   read -r want_rows want_sum <"$target"
-  topic="bench-$RUN_ID-$shape-connect"
-  fresh_topic "$topic"
-  log "(b) producing the $shape rows to $topic (not timed)"
+  topic="bench-$RUN_ID-$label-connect"
+  fresh_topic "$topic" "$parts"
+  log "(b) producing the $label rows to $topic (not timed)"
   java -cp "$KAFKA_LIBS" org.apache.kafka.tools.ConsoleProducer --bootstrap-server "$KAFKA" --topic "$topic" \
     --reader-property parse.key=true --reader-property "key.separator=$(printf '\t')" \
     --command-property compression.type=lz4 --command-property linger.ms=20 \
     --command-property batch.size=1000000 --command-property acks=all <"$records" \
-    >"$LOGS/$shape-connect-produce.log" 2>&1 || die "could not produce the Connect rows; see $LOGS/$shape-connect-produce.log"
+    >"$LOGS/$label-connect-produce.log" 2>&1 || die "could not produce the Connect rows; see $LOGS/$label-connect-produce.log"
   connect_table
   hostport=${PG_BASE#*@}
   creds=${PG_BASE#*://}
   creds=${creds%@*}
-  cat >"$LOGS/$shape-connect-worker.properties" <<EOF
+  cat >"$LOGS/$label-connect-worker.properties" <<EOF
 bootstrap.servers=$KAFKA
 key.converter=org.apache.kafka.connect.storage.StringConverter
 value.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter.schemas.enable=true
-offset.storage.file.filename=$LOGS/$shape-connect.offsets
+offset.storage.file.filename=$LOGS/$label-connect.offsets
 offset.flush.interval.ms=1000
 plugin.path=$CONNECT_DIR/plugins
 plugin.discovery=service_load
 listeners=http://127.0.0.1:0
 EOF
+  printf '%s\n' "${CONNECT_WORKER_TUNING[@]}" >>"$LOGS/$label-connect-worker.properties"
   # record_key with an int64 key fails in 3.6.0 (ClassCastException): the key comes from the
   # row. stringtype=unspecified lets strings into the JSONB and TIMESTAMPTZ columns.
-  cat >"$LOGS/$shape-connect-sink.properties" <<EOF
-name=bench-$RUN_ID-$shape
+  cat >"$LOGS/$label-connect-sink.properties" <<EOF
+name=bench-$RUN_ID-$label
 connector.class=io.debezium.connector.jdbc.JdbcSinkConnector
 tasks.max=1
 topics=$topic
@@ -101,6 +116,7 @@ primary.key.fields=id
 schema.evolution=none
 collection.name.format=tweets
 EOF
+  printf '%s\n' "${CONNECT_SINK_TUNING[@]}" >>"$LOGS/$label-connect-sink.properties"
   cat >"$LOGS/connect-log4j2.properties" <<'EOF'
 rootLogger.level=WARN
 rootLogger.appenderRef.stdout.ref=STDOUT
@@ -113,26 +129,26 @@ EOF
   start=$(now)
   # GNU time itself in the background (not through a function's subshell), so that $! is its pid
   # and the worker is its only child.
-  /usr/bin/time -o "$LOGS/$shape-connect.time" -f "$TIME_FORMAT" java "-Dlog4j2.configurationFile=$LOGS/connect-log4j2.properties" \
+  /usr/bin/time -o "$LOGS/$label-connect.time" -f "$TIME_FORMAT" java "-Dlog4j2.configurationFile=$LOGS/connect-log4j2.properties" \
     -cp "$CONNECT_DIR/libs/*" org.apache.kafka.connect.cli.ConnectStandalone \
-    "$LOGS/$shape-connect-worker.properties" "$LOGS/$shape-connect-sink.properties" \
-    >"$LOGS/$shape-connect.log" 2>&1 &
+    "$LOGS/$label-connect-worker.properties" "$LOGS/$label-connect-sink.properties" \
+    >"$LOGS/$label-connect.log" 2>&1 &
   pid=$!
   deadline=$((SECONDS + CONNECT_TIMEOUT))
   while :; do
     read -r rows sum < <(psql_db bench_connect -tAc "SELECT count(*), coalesce(sum(seq), 0) FROM tweets" | tr '|' ' ')
     [ "$rows" != "$want_rows" ] || [ "$sum" != "$want_sum" ] || break
-    kill -0 "$pid" 2>/dev/null || die "Kafka Connect exited early; see $LOGS/$shape-connect.log"
-    [ $SECONDS -lt $deadline ] || { kill -TERM "$(pgrep -P "$pid")"; die "Kafka Connect stored $rows of $want_rows rows in ${CONNECT_TIMEOUT}s; see $LOGS/$shape-connect.log"; }
+    kill -0 "$pid" 2>/dev/null || die "Kafka Connect exited early; see $LOGS/$label-connect.log"
+    [ $SECONDS -lt $deadline ] || { kill -TERM "$(pgrep -P "$pid")"; die "Kafka Connect stored $rows of $want_rows rows in ${CONNECT_TIMEOUT}s; see $LOGS/$label-connect.log"; }
     sleep 0.2
   done
   wall=$(elapsed_since "$start")
   # The worker (GNU time's child) stops cleanly on SIGTERM; GNU time then writes its figures.
   kill -TERM "$(pgrep -P "$pid")" 2>/dev/null || true
   wait "$pid" || true
-  R[$shape:connect_rows]=$rows
-  R[$shape:connect]=$(per_sec "$rows" "$wall")
-  R[$shape:connect_rss]=$(rss_mib "$LOGS/$shape-connect.time")
-  R[$shape:connect_cpu]=$(cpu_s "$LOGS/$shape-connect.time")
+  R[$key:connect_rows]=$rows
+  R[$key:connect]=$(per_sec "$rows" "$wall")
+  R[$key:connect_rss]=$(rss_mib "$LOGS/$label-connect.time")
+  R[$key:connect_cpu]=$(cpu_s "$LOGS/$label-connect.time")
   delete_topic "$topic"
 }

@@ -7,6 +7,8 @@
   shapes.py flatten TARGET < lines.jsonl > records.tsv   key<TAB>schema'd JSON row per tweet, for
                                                          Connect's JsonConverter; writes the row
                                                          count and the drain's end mark to TARGET
+  shapes.py expect < lines.jsonl                         the rows tweetpipe stores from these lines:
+                                                         their distinct ids, music left out
 
 None of this is timed: it prepares input, like the generator.
 """
@@ -129,6 +131,28 @@ def as_int(v):
         return None
 
 
+def texts(msg):
+    """(the tweet's text, its retweet references), the text None when tweetpipe leaves the
+    tweet out (music, by its own text or the text of the tweet it retweets)."""
+    d = msg["data"]
+    text = (d.get("note_tweet") or {}).get("text") or d["text"]
+    refs = d.get("referenced_tweets") or []
+    rt = [r for r in refs if r.get("type") == "retweeted"]
+    rt_text = next((t.get("text") for t in (msg.get("includes") or {}).get("tweets", [])
+                    if rt and t.get("id") == rt[0].get("id")), None)
+    return (None if is_music(rt_text or text) else text), rt
+
+
+def expect():
+    """The rows tweetpipe stores from these lines: their distinct ids, music left out."""
+    ids = set()
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if texts(msg)[0] is not None:
+            ids.add(msg["data"]["id"])
+    print(len(ids))
+
+
 def flatten(target):
     """One schema'd JSON row per tweet (music left out, as tweetpipe leaves it out). Records
     keep the input's order, so the last copy of an id is the one an upsert keeps: the drain has
@@ -137,12 +161,8 @@ def flatten(target):
     for seq, line in enumerate(sys.stdin):
         msg = json.loads(line)
         d = msg["data"]
-        text = (d.get("note_tweet") or {}).get("text") or d["text"]
-        refs = d.get("referenced_tweets") or []
-        rt = [r for r in refs if r.get("type") == "retweeted"]
-        rt_text = next((t.get("text") for t in (msg.get("includes") or {}).get("tweets", [])
-                        if rt and t.get("id") == rt[0].get("id")), None)
-        if is_music(rt_text or text):
+        text, rt = texts(msg)
+        if text is None:
             continue
         author = next((u for u in (msg.get("includes") or {}).get("users", [])
                        if u.get("id") == d.get("author_id")), {})
@@ -170,6 +190,8 @@ def main(argv):
         corpus(argv[2], int(argv[3]), int(argv[4]))
     elif len(argv) == 3 and argv[1] == "flatten":
         flatten(argv[2])
+    elif len(argv) == 2 and argv[1] == "expect":
+        expect()
     else:
         sys.exit(__doc__)
 
