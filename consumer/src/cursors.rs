@@ -149,8 +149,11 @@ impl Cursors {
         if self.retry_at.as_ref().is_some_and(|(at, _)| Instant::now() < *at) {
             return Ok(());
         }
-        let known = match tokio::time::timeout(TIMEOUT, offsets::load(&self.pool, &self.owner, partitions))
-            .await
+        let known = match tokio::time::timeout(
+            TIMEOUT,
+            offsets::load(&self.pool, &self.owner, Some(partitions)),
+        )
+        .await
         {
             Ok(Ok(known)) => known,
             failed => {

@@ -169,7 +169,7 @@ pub async fn run(
     crate::db::migrate(&pool).await?;
     let owner = Owner { group: args.group.clone(), topic: args.topic.clone() };
     let database =
-        offsets::all(&pool, &owner).await.context("reading the group's offsets in the database")?;
+        offsets::load(&pool, &owner, None).await.context("reading the group's offsets in the database")?;
     let consumer = admin_consumer(&args.kafka, &args.group)?;
     let steps = tokio::task::block_in_place(|| plan(&consumer, &args.topic, &args.target, &database))?;
     print!("{}", render(&args.topic, &args.group, &steps));
@@ -195,7 +195,8 @@ pub async fn seed(
     target: &Target,
 ) -> anyhow::Result<()> {
     let (topic, group) = (&owner.topic, &owner.group);
-    let database = offsets::all(pool, owner).await.context("reading the group's offsets in the database")?;
+    let database =
+        offsets::load(pool, owner, None).await.context("reading the group's offsets in the database")?;
     let consumer = admin_consumer(kafka, group)?;
     let steps: Vec<Step> = tokio::task::block_in_place(|| plan(&consumer, topic, target, &database))?
         .into_iter()

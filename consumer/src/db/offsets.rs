@@ -90,17 +90,7 @@ pub async fn fence(
     }
     let moved: std::collections::HashSet<i32> = moved.into_iter().map(|(p,)| p).collect();
     let missed: Vec<i32> = partitions.into_iter().filter(|p| !moved.contains(p)).collect();
-    let now: std::collections::HashMap<i32, i64> = sqlx::query_as(
-        "SELECT partition, next_offset FROM consumer_offsets
-         WHERE group_id = $1 AND topic = $2 AND partition = ANY($3)",
-    )
-    .bind(&owner.group)
-    .bind(&owner.topic)
-    .bind(&missed)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
+    let now = load(&mut *conn, owner, Some(&missed)).await?;
     // A row gone since the insert (a concurrent `replay`) is fenced too: read again.
     Ok(spans
         .iter()
@@ -109,32 +99,20 @@ pub async fn fence(
         .collect())
 }
 
-/// The database's offsets of `partitions` (those it has).
-pub async fn load(
-    pool: &PgPool,
+/// The database's offsets of `partitions` (those it has), or of every partition (`None`).
+pub async fn load<'e, E: sqlx::PgExecutor<'e>>(
+    db: E,
     owner: &Owner,
-    partitions: &[i32],
+    partitions: Option<&[i32]>,
 ) -> Result<BTreeMap<i32, i64>, sqlx::Error> {
     let rows: Vec<(i32, i64)> = sqlx::query_as(
         "SELECT partition, next_offset FROM consumer_offsets
-         WHERE group_id = $1 AND topic = $2 AND partition = ANY($3)",
+         WHERE group_id = $1 AND topic = $2 AND ($3::int4[] IS NULL OR partition = ANY($3))",
     )
     .bind(&owner.group)
     .bind(&owner.topic)
     .bind(partitions)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Every partition's offset the database holds for the group.
-pub async fn all(pool: &PgPool, owner: &Owner) -> Result<BTreeMap<i32, i64>, sqlx::Error> {
-    let rows: Vec<(i32, i64)> = sqlx::query_as(
-        "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
-    )
-    .bind(&owner.group)
-    .bind(&owner.topic)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows.into_iter().collect())
 }
