@@ -16,7 +16,7 @@
 //! - **where it was read** (`kafka_partition`, `kafka_offset`): the earliest position of any copy,
 //!   so a re-delivery or a replay of the same topic changes nothing.
 
-use std::hash::{Hash as _, Hasher as _};
+use std::hash::BuildHasher as _;
 
 use crate::db::row::{Rank, Row};
 
@@ -138,10 +138,9 @@ impl Seen {
 
 fn string_hash(s: &Option<String>) -> Option<u64> {
     s.as_ref().map(|s| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        s.hash(&mut h);
+        // Compared only within this process: a fixed seed is enough, and much cheaper than SipHash.
         // MANY is reserved.
-        h.finish().min(MANY - 1)
+        foldhash::fast::FixedState::with_seed(0).hash_one(s).min(MANY - 1)
     })
 }
 

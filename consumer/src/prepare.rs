@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use foldhash::fast::RandomState;
+
 use rdkafka::message::{Message as _, OwnedMessage};
 use tweetpipe_common::dead_letter::Class;
 use tweetpipe_model::content::fingerprint;
@@ -72,10 +74,8 @@ pub struct Shaping<'a> {
 
 /// Whether a JSON text holds the escape `\u0000` (an escaped backslash before it does not count).
 pub(crate) fn has_nul(json: &[u8]) -> bool {
-    let needle = b"\\u0000";
-    json.windows(needle.len())
-        .enumerate()
-        .any(|(i, w)| w == needle && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
+    memchr::memmem::find_iter(json, b"\\u0000")
+        .any(|i| json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)
 }
 
 /// Parses and shapes a batch: the CPU-heavy half of a batch's work, with no state, so it can
@@ -146,8 +146,10 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
         }
         let raw = match shaping.pseudonyms {
             Some(p) => pseudonymise(p, &mut parsed, payload),
-            // The payload parsed as JSON, so it is UTF-8.
-            None => String::from_utf8_lossy(payload).into_owned(),
+            // The payload parsed as JSON, so it is UTF-8 (checked again: the fast check, not the
+            // lossy walk, which took a tenth of the preparing).
+            None => std::str::from_utf8(payload)
+                .map_or_else(|_| String::from_utf8_lossy(payload).into_owned(), str::to_owned),
         };
         let content_hash = fingerprint(&parsed.text);
         out.shares.entry(msg.partition()).or_default().copies += 1;
@@ -171,7 +173,8 @@ impl Prepared {
         let candidates = std::mem::take(&mut self.rows);
         let mut skipped = 0;
         // (Partition, id) -> position in self.rows.
-        let mut by_id: HashMap<(i32, i64), usize> = HashMap::with_capacity(candidates.len());
+        let mut by_id: HashMap<(i32, i64), usize, RandomState> =
+            HashMap::with_capacity_and_hasher(candidates.len(), RandomState::default());
         for row in candidates {
             if cache.is_stale(&row) {
                 skipped += 1;
@@ -197,7 +200,7 @@ impl Prepared {
         }
         if !self.deletes.is_empty() {
             let before = self.rows.len();
-            let deletes: std::collections::HashSet<i64> = self.deletes.iter().copied().collect();
+            let deletes: std::collections::HashSet<i64, RandomState> = self.deletes.iter().copied().collect();
             self.rows.retain(|r| !deletes.contains(&r.tweet.id));
             skipped += (before - self.rows.len()) as u64;
         }

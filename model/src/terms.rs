@@ -16,6 +16,8 @@ pub const DEFAULT_TERMS: &[&str] = &["music"];
 pub struct TermMatcher {
     /// Each term as its folded runs; a tweet matches when any term's runs appear consecutively.
     terms: Vec<Vec<String>>,
+    /// Every term is one run (the usual case): a text's runs need not be collected.
+    single: bool,
 }
 
 /// A term that can never match, refused at start-up rather than silently ignored.
@@ -39,7 +41,8 @@ impl TermMatcher {
             }
             compiled.push(runs);
         }
-        Ok(Self { terms: compiled })
+        let single = compiled.iter().all(|t| t.len() == 1);
+        Ok(Self { terms: compiled, single })
     }
 
     /// Whether `text` mentions any term.
@@ -48,6 +51,9 @@ impl TermMatcher {
             return false;
         }
         let folded = fold(text);
+        if self.single {
+            return runs(&folded).any(|r| self.terms.iter().any(|t| t[0] == r));
+        }
         let words: Vec<&str> = runs(&folded).collect();
         self.terms
             .iter()
