@@ -88,7 +88,7 @@ measure_cell() {
     done
     for pid in "${pids[@]}"; do wait "$pid" || die "a consumer failed; see $f-consumer-$n-*.log"; done
     R[$c:wall:$n]=$(elapsed_since "$start")
-    R[$c:pg_cpu_x:$n]=$(minus "$(pg_cpu)" "$pg0" 2)
+    R[$c:pg_cpu_x:$n]=$(minus "$(pg_cpu_after "$db")" "$pg0" 2)
     R[$c:pg_cpu:$n]=$(one "${R[$c:pg_cpu_x:$n]}")
     R[$c:rows:$n]=$(psql_db "$db" -tAc "SELECT count(*) FROM tweets")
     R[$c:rate:$n]=$(per_sec "$size" "${R[$c:wall:$n]}")
@@ -128,7 +128,7 @@ SQL
   start=$(now)
   psql_db bench_ceiling -f "$f-ceiling.sql" >/dev/null
   R[$c:ceiling_wall]=$(elapsed_since "$start")
-  R[$c:ceiling_pg_cpu_x]=$(minus "$(pg_cpu)" "$pg0" 2)
+  R[$c:ceiling_pg_cpu_x]=$(minus "$(pg_cpu_after bench_ceiling)" "$pg0" 2)
   R[$c:ceiling_pg_cpu]=$(one "${R[$c:ceiling_pg_cpu_x]}")
   [ "$(psql_db bench_ceiling -tAc "SELECT count(*) FROM tweets")" = "$rows" ] || die "the ceiling stored other rows than the consumer"
   R[$c:ceiling]=$(per_sec "$rows" "${R[$c:ceiling_wall]}")
@@ -139,6 +139,6 @@ SQL
     settle_pg
     pg0=$(pg_cpu)
     connect_drain "$c" "$label" "$data" "$parts"
-    R[$c:connect_pg_cpu]=$(minus "$(pg_cpu)" "$pg0")
+    R[$c:connect_pg_cpu]=$(minus "$(pg_cpu_after bench_connect)" "$pg0")
   fi
 }

@@ -44,6 +44,20 @@ pg_cpu() {
     echo "${stat##*) }"
   done | awk -v t="$tck" '{ s += $12 + $13 + $14 + $15 } END { printf "%.2f", s / t }' # utime stime cutime cstime
 }
+# pg_cpu, once the clients of database $1 are gone: their backends exited and reaped, so that
+# their time is in the postmaster's children's. Sampled at once, a backend caught between its
+# exit and the reaping was counted nowhere (a whole ceiling's 20 CPU-s, once in twelve cells).
+pg_cpu_after() {
+  local pm deadline=$((SECONDS + 10))
+  pm=$(head -n 1 "$STACK/postgres/data/postmaster.pid" 2>/dev/null) || true
+  while [ -n "$pm" ] && [ "$SECONDS" -lt "$deadline" ]; do
+    if ! pgrep -f "^postgres: [^ ]+ $1 " >/dev/null && ! pgrep -r Z -P "$pm" >/dev/null; then
+      break
+    fi
+    sleep 0.05
+  done
+  pg_cpu
+}
 # Writes out PostgreSQL's dirty pages before a timed phase, so that it does not pay for the
 # previous phase's writes: a drain of a million rows leaves a checkpoint running for a minute,
 # which doubled the latency run's p99. Only for the local stack's server, and only when the

@@ -75,7 +75,7 @@ measure_growth() {
     DATABASE_URL="$PG_BASE/$db" timed "$f.time" "$BIN/tweetpipe-consumer" run --brokers "$KAFKA" --topic "$topic" \
       --group "bench-$RUN_ID-growth-$base" --exit-at-end >"$f.txt" 2>"$f.log" || die "the growth's consumer failed; see $f.log"
     wall=$(elapsed_since "$start")
-    cpu=$(awk -v a="$(cpu_s "$f.time" 2)" -v b="$(minus "$(pg_cpu)" "$pg0" 2)" 'BEGIN { printf "%.2f", a + b }')
+    cpu=$(awk -v a="$(cpu_s "$f.time" 2)" -v b="$(minus "$(pg_cpu_after "$db")" "$pg0" 2)" 'BEGIN { printf "%.2f", a + b }')
     rows=$(($(psql_db "$db" -tAc "SELECT count(*) FROM tweets") - base))
     [ -n "$first" ] || first=$rows
     [ "$rows" = "$first" ] || die "the growth's drain stored $rows new rows over $base older ones, $first over the first base"
