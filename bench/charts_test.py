@@ -171,6 +171,15 @@ class ChartsTest(unittest.TestCase):
         self.assertEqual(sum(t.startswith("(b) drain") for t in matrix), 1)
         self.assertNotIn("Kafka Connect + Debezium JDBC sink", matrix)
 
+    def test_ratios_in_red_are_the_missed_targets(self):
+        from svgdraw import bar_panel
+        groups = [("small", [("a", [(30, "#000"), (24, "#111")], 1.20), ("b", [(31, "#000"), (24, "#111")], 1.30)])]
+        els, _, _ = bar_panel(groups, 0, 0, 100, "µs/row", "(d) CPU", lower_better=True, target=1.25)
+        fills = {t.firstChild.data: t.getAttribute("fill")
+                 for t in xml.dom.minidom.parseString("<g>" + "".join(els) + "</g>").getElementsByTagName("text")
+                 if t.firstChild is not None and t.firstChild.data.endswith("×")}
+        self.assertEqual(fills, {"1.20×": "#222", "1.30×": "#b3261e"})
+
     def test_soak(self):
         _, latency, _, soak = self.draw(SOAK, {"soak.csv": SOAK_CSV}, also=["soak.svg"])
         self.assertTrue(any(t.startswith("no figures") for t in latency))

@@ -63,9 +63,9 @@ def legend(entries, x, y, max_width):
     return out, cy - y + 18
 
 
-def bar_panel(groups, x0, y0, plot_h, unit, heading, bar_w=38, lower_better=False):
-    """One panel of grouped bars; a ratio on the reference's side of 1 in red (below 1, or above
-    it when lower_better).
+def bar_panel(groups, x0, y0, plot_h, unit, heading, bar_w=38, lower_better=False, target=1.0):
+    """One panel of grouped bars; a ratio that misses its target in red (below it, or above it
+    when lower_better).
 
     groups: [(group label, [(pair label, [(value, colour)], ratio or None)])]; a pair label may
     hold a newline (two lines under the bars). Returns (elements, width, height)."""
@@ -119,7 +119,7 @@ def bar_panel(groups, x0, y0, plot_h, unit, heading, bar_w=38, lower_better=Fals
                 out.append(text(bx + bar_w / 2, y - 4, fmt(v), size=9))
                 highest = min(highest, y - 4)
             if ratio is not None:
-                worse = ratio > 1 if lower_better else ratio < 1
+                worse = ratio > target if lower_better else ratio < target
                 out.append(text(px + pw / 2, highest - 15, f"{ratio:.2f}×", size=12, weight="bold",
                                 fill="#b3261e" if worse else "#222"))
             for i, line in enumerate(plabel.split("\n")):
