@@ -156,14 +156,18 @@ pub fn check_with(config: ClientConfig, patience: Duration, stop: &AtomicBool) -
     let deadline = Instant::now() + patience;
     let mut next_warning = Instant::now() + Duration::from_secs(10);
     while !stop.load(Ordering::Relaxed) {
-        // Serves the error callbacks.
-        client.poll(Duration::from_millis(100));
+        // Serves the error callbacks already queued, without waiting: every process starts
+        // with this check, and two 100 ms waits here were a tenth of a short drain.
+        client.poll(Duration::ZERO);
         // Never past the deadline: `check` promises an answer within its timeout.
         let wait = deadline
             .saturating_duration_since(Instant::now())
             .clamp(Duration::from_millis(100), Duration::from_secs(2));
         let fetched = client.client().fetch_metadata(None, wait);
-        client.poll(Duration::from_millis(100));
+        // A failure's cause (a refused handshake, bad credentials) arrives as a callback, maybe
+        // just after: worth waiting for only then.
+        let answered = fetched.as_ref().is_ok_and(|m| !m.brokers().is_empty());
+        client.poll(if answered { Duration::ZERO } else { Duration::from_millis(100) });
         let seen = client.context().seen.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(fatal) = &seen.credentials {
             return Err(Classified::config(format!("Kafka: {fatal}")));
