@@ -9,7 +9,7 @@
 #   SIZES="100000 300000 1000000" PARTITION_COUNTS="4 12" CONSUMER_COUNTS=1 bench/run.sh
 #                                    the matrix: every size x shape x partition count, one summary table
 #   GROWTH=1 ...                     also: 300k new tweets drained into tables of 0, 1M, 10M older ones
-#   SOAK_MINUTES=60 ...              also: an hour at 3000 tweets/s through two consumers, sampled
+#   SOAK_MINUTES=30 ...              also: 30 minutes at 3000 tweets/s through two consumers, sampled
 #   SHAPES= LATENCY_SECONDS=0 SOAK_MINUTES=5 ...   the soak alone
 #
 # Tweet shapes (SHAPES): standard (the generator's v2 stream lines, 1-3 KB with includes),
