@@ -114,6 +114,25 @@ impl Scenario {
         );
     }
 
+    /// How many messages the database has applied past the group's offsets in Kafka, summed
+    /// over the partitions.
+    async fn database_ahead_of_kafka(&self) -> i64 {
+        let kafka = tweetpipe_tests::committed_and_ends(&self.ctx.topic, &self.ctx.group).expect("offsets");
+        let database: Vec<(i32, i64)> = sqlx::query_as(
+            "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
+        )
+        .bind(&self.ctx.group)
+        .bind(&self.ctx.topic)
+        .fetch_all(&self.ctx.pool)
+        .await
+        .expect("the group's offsets in the database");
+        database
+            .iter()
+            .map(|(p, next)| next - kafka.get(p).map_or(0, |(committed, _)| (*committed).max(0)))
+            .filter(|gap| *gap > 0)
+            .sum()
+    }
+
     async fn wait_rows(&self, at_least: i64, what: &str) {
         wait_until(LIMIT, what, || async { self.rows().await >= at_least }).await;
     }
