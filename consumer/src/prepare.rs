@@ -10,10 +10,11 @@ use foldhash::fast::RandomState;
 
 use rdkafka::message::{Message as _, OwnedMessage};
 use tweetpipe_common::dead_letter::Class;
-use tweetpipe_model::content::fingerprint;
+use tweetpipe_model::content::{fingerprint, fingerprint_folded};
 use tweetpipe_model::filter::{FilterMode, Filters};
 use tweetpipe_model::id::parse_key;
 use tweetpipe_model::pseudonym::Pseudonymizer;
+use tweetpipe_model::terms::fold;
 use tweetpipe_model::tweet;
 
 use crate::db::row::Row;
@@ -133,7 +134,10 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
             });
             continue;
         }
-        let matched = shaping.filters.first_match(parsed.rule_text()).map(str::to_owned);
+        // Folding (NFKC, case folding) is most of the text's cost when it is not ASCII: the
+        // rules and the fingerprint share one fold when they look at the same text.
+        let folded = fold(parsed.rule_text());
+        let matched = shaping.filters.first_match_folded(&folded).map(str::to_owned);
         if let Some(rule) = &matched {
             *out.by_rule.entry(rule.clone()).or_default() += 1;
             if shaping.filters.mode == FilterMode::Drop {
@@ -151,7 +155,11 @@ pub fn prepare(messages: &[OwnedMessage], shaping: &Shaping<'_>) -> Prepared {
             None => std::str::from_utf8(payload)
                 .map_or_else(|_| String::from_utf8_lossy(payload).into_owned(), str::to_owned),
         };
-        let content_hash = fingerprint(&parsed.text);
+        // A retweet is filtered by the text it retweets, fingerprinted by its own.
+        let content_hash = match parsed.retweeted_text {
+            None => fingerprint_folded(&folded),
+            Some(_) => fingerprint(&parsed.text),
+        };
         out.shares.entry(msg.partition()).or_default().copies += 1;
         out.rows.push(Row::new(parsed, raw, msg.partition(), msg.offset(), content_hash, matched));
     }

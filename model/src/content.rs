@@ -29,9 +29,13 @@ fn words(folded: &str) -> impl Iterator<Item = &str> {
 /// The words are hashed as they are found, with the spaces [`normalise`] joins them with: the
 /// same digest, without building the string.
 pub fn fingerprint(text: &str) -> i64 {
-    let folded = fold(text);
+    fingerprint_folded(&fold(text))
+}
+
+/// [`fingerprint`] of text already [`fold`]ed (the filter folds it too: once is enough).
+pub fn fingerprint_folded(folded: &str) -> i64 {
     let mut hasher = Sha256::new();
-    for (i, word) in words(&folded).enumerate() {
+    for (i, word) in words(folded).enumerate() {
         if i > 0 {
             hasher.update(b" ");
         }

@@ -96,14 +96,18 @@ impl Filters {
 
     /// The first rule `text` matches.
     pub fn first_match(&self, text: &str) -> Option<&str> {
-        let mut folded: Option<String> = None;
+        if self.rules.is_empty() {
+            return None;
+        }
+        self.first_match_folded(&fold(text))
+    }
+
+    /// The first rule text already [`fold`]ed matches: folded once for every rule.
+    pub fn first_match_folded(&self, folded: &str) -> Option<&str> {
         for rule in &self.rules {
             let hit = match &rule.matcher {
-                Matcher::Words(m) => m.matches(text),
-                Matcher::Hashtag(tag) => {
-                    let f = folded.get_or_insert_with(|| fold(text));
-                    has_hashtag(f, tag)
-                }
+                Matcher::Words(m) => m.matches_folded(folded),
+                Matcher::Hashtag(tag) => has_hashtag(folded, tag),
             };
             if hit {
                 return Some(&rule.name);

@@ -6,7 +6,10 @@
 //! `musical`, `#musicvideo`, `@musicnews` and `musicians` do not. A term of several words
 //! (`"rock music"`) matches those words as consecutive runs.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use caseless::Caseless as _;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The terms tweetpipe filters by default (the music rule).
 pub const DEFAULT_TERMS: &[&str] = &["music"];
@@ -47,14 +50,16 @@ impl TermMatcher {
 
     /// Whether `text` mentions any term.
     pub fn matches(&self, text: &str) -> bool {
-        if self.terms.is_empty() {
-            return false;
-        }
-        let folded = fold(text);
+        !self.terms.is_empty() && self.matches_folded(&fold(text))
+    }
+
+    /// Whether text already [`fold`]ed mentions any term (a text folded once serves every rule
+    /// and the content fingerprint).
+    pub fn matches_folded(&self, folded: &str) -> bool {
         if self.single {
-            return runs(&folded).any(|r| self.terms.iter().any(|t| t[0] == r));
+            return runs(folded).any(|r| self.terms.iter().any(|t| t[0] == r));
         }
-        let words: Vec<&str> = runs(&folded).collect();
+        let words: Vec<&str> = runs(folded).collect();
         self.terms
             .iter()
             .any(|term| words.windows(term.len()).any(|w| w.iter().zip(term).all(|(a, b)| *a == b.as_str())))
@@ -67,9 +72,31 @@ pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_ascii_lowercase();
     }
-    let nfkc: String = text.nfkc().collect();
-    let folded = caseless::default_case_fold_str(&nfkc);
-    folded.nfkc().collect()
+    // Most text is NFKC already (the quick check's "yes" is exact; "maybe" normalises): the
+    // normalisations were most of the cost of real, non-ASCII tweets.
+    let nfkc: Cow<'_, str> = match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfkc().collect()),
+    };
+    let folded = case_fold(&nfkc);
+    match is_nfkc_quick(folded.chars()) {
+        IsNormalized::Yes => folded,
+        _ => folded.nfkc().collect(),
+    }
+}
+
+/// Full Unicode case folding, char by char (it maps each char on its own), ASCII without the
+/// table lookup.
+fn case_fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(std::iter::once(c).default_case_fold());
+        }
+    }
+    out
 }
 
 /// Maximal runs of alphanumeric characters.
@@ -105,6 +132,42 @@ mod tests {
             let nfkc: String = text.nfkc().collect();
             let full: String = caseless::default_case_fold_str(&nfkc).nfkc().collect();
             assert_eq!(fold(text), full);
+        }
+    }
+
+    /// The fold every stored match and fingerprint was made with.
+    fn reference_fold(text: &str) -> String {
+        let nfkc: String = text.nfkc().collect();
+        caseless::default_case_fold_str(&nfkc).nfkc().collect()
+    }
+
+    #[test]
+    fn the_short_ways_fold_hard_cases_as_the_full_one() {
+        // Composed and decomposed accents, compatibility forms, ß and ﬁ (one char to several),
+        // the Kelvin and Ångström signs, Greek final sigma, Turkish dotted I, a combining mark
+        // after a case fold that produces a base letter, emoji and Hangul.
+        for text in [
+            "Cafe\u{301} CAFÉ",
+            "ＭＵＳＩＣ ①",
+            "Straße ﬁne",
+            "\u{212A}\u{212B}",
+            "ΟΔΟΣ ὈΔΥΣΣΕΎΣ",
+            "İstanbul",
+            "\u{1E9E}\u{301}",
+            "ǅ \u{345}\u{301}",
+            "🎵 músic 한국어 ㈜",
+            "\u{0345}",
+            "A\u{0345}\u{0301}",
+        ] {
+            assert_eq!(fold(text), reference_fold(text), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn the_short_ways_fold_any_text_as_the_full_one(text in "(\\PC|[\u{300}-\u{36F}\u{345}ßſﬁK\u{212A}\u{1E9E}ΣσςİI])*") {
+            proptest::prop_assert_eq!(fold(&text), reference_fold(&text));
         }
     }
 

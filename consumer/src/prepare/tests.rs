@@ -176,3 +176,30 @@ fn copies_of_an_id_join_whatever_their_order() {
     assert_eq!(rows[0].rank, rows[1].rank);
     assert_eq!(rows[0].raw, rows[1].raw);
 }
+
+#[test]
+fn one_fold_serves_the_rules_and_the_fingerprint_a_retweet_is_fingerprinted_by_its_own_text() {
+    let filters = Filters::new(&["música".into(), "#Kpop".into()], None, FilterMode::Flag).expect("rules");
+    let retweet = r#"{"created_at":"Thu Nov 08 02:31:41 +0000 2012","id":7,"id_str":"7",
+        "text":"RT @a: ÉTÉ à Paris","user":{"id":1,"id_str":"1","screen_name":"a"},
+        "retweeted_status":{"id":5,"id_str":"5","text":"Ｍúsica del ÉTÉ"}}"#;
+    let batch = vec![
+        msg(0, &line("1", "Ｍúsica, ÉTÉ à Paris", 0)),
+        msg(1, &line("2", "ÉTÉ à #KPOP https://t.co/x", 0)),
+        msg(2, &line("3", "plain ascii", 0)),
+        keyed(3, Some("7"), retweet),
+    ];
+    let p = prepare(&batch, &Shaping { filters: &filters, pseudonyms: None });
+    let got: Vec<(i64, Option<&str>, i64)> =
+        p.rows.iter().map(|r| (r.tweet.id, r.matched_rule.as_deref(), r.content_hash)).collect();
+    assert_eq!(
+        got,
+        [
+            (1, Some("música"), fingerprint("Ｍúsica, ÉTÉ à Paris")),
+            (2, Some("#Kpop"), fingerprint("ÉTÉ à #KPOP")),
+            (3, None, fingerprint("plain ascii")),
+            // Flagged by what it retweets; its fingerprint is its own text's, as a copy of it.
+            (7, Some("música"), fingerprint("été à paris")),
+        ]
+    );
+}
