@@ -104,8 +104,11 @@ pub async fn ensure_topics(kafka: &KafkaSettings, topics: &[&str], spec: TopicSp
         .map(|t| NewTopic::new(t, spec.partitions, TopicReplication::Fixed(spec.replication)))
         .collect();
     let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
-    let results = admin.create_topics(&new, &opts).await.context("creating topics")?;
-    for result in results {
+    let results = admin.create_topics(&new, &opts).await;
+    // Dropping an admin client joins its polling thread, which has just gone back to a 100 ms
+    // wait: a tenth of a second on every process's start, spent off the caller's path instead.
+    tokio::task::spawn_blocking(move || drop(admin));
+    for result in results.context("creating topics")? {
         match result {
             Ok(name) => {
                 tracing::info!(topic = %name, partitions = spec.partitions, "created topic")
