@@ -7,7 +7,7 @@
 //! - the database knows it at `n`: the member seeks there (unless the first message is at `n`
 //!   anyway) after checking the topic still holds `n` — a gap (retention deleted what the
 //!   database never got, or the topic was recreated) is a configuration error naming it, never
-//!   a silent skip;
+//!   a silent skip — and stores `n` for Kafka's next commit;
 //! - the database does not know it: reading starts where Kafka says (the group's committed
 //!   offset, or `--from`), and the first batch writes the partition's row.
 //!
@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Message as _, OwnedMessage};
-use rdkafka::Offset;
+use rdkafka::{Offset, TopicPartitionList};
 use sqlx::PgPool;
 use tokio::time::Instant;
 use tweetpipe_common::backoff::Backoff;
@@ -191,6 +191,9 @@ impl Cursors {
                 }
                 (None, None) => State::At(None),
             };
+            if let Some(n) = db {
+                self.follow(p, n);
+            }
             tracing::info!(partition = p, database = ?db, "partition's offset read from the database");
             self.by_partition.insert(p, (epoch, state));
             if let Ok(mut shared) = self.assignment.lock() {
@@ -198,6 +201,21 @@ impl Cursors {
             }
         }
         Ok(())
+    }
+
+    /// Stores the database's offset for Kafka's next commit. Batches store theirs as they commit,
+    /// but when nothing is left to read (a revoked partition's last batch landed, or its member
+    /// died between the two commits) no batch would, and lag tools and autoscalers reading
+    /// Kafka's offsets would see lag that is not there, for as long as the partition stays idle.
+    fn follow(&self, partition: i32, next: i64) {
+        let mut tpl = TopicPartitionList::new();
+        let stored = tpl
+            .add_partition_offset(&self.owner.topic, partition, Offset::Offset(next))
+            .and_then(|()| self.consumer.store_offsets(&tpl));
+        if let Err(e) = stored {
+            // Revoked meanwhile: its next owner stores it.
+            tracing::debug!(partition, next, error = %e, "the database's offset not stored for Kafka");
+        }
     }
 
     /// Seeks `partition` to `offset`; `checked`: the offset is the database's, which the topic

@@ -302,3 +302,41 @@ async fn a_group_known_only_to_kafka_carries_on_from_its_kafka_offsets() {
     assert_eq!(database_offsets(&ctx, &ctx.group, &ctx.topic).await, ends(&ctx), "recorded from then on");
     ctx.cleanup().await;
 }
+
+/// Kafka's offsets follow the database's even when nothing is left to read (a member died
+/// between its two commits, or a revoked partition's last batch landed): lag tools and
+/// autoscalers that read Kafka's offsets see no lag that is not there.
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_offsets_follow_the_database_with_nothing_left_to_read() {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let ctx = TestContext::new("eo_follow").await.expect("context");
+    create_topic(&ctx.topic, 3, &[]).await.expect("topic");
+    let args = SyntheticSettings::new(3_000, 78);
+    produce(ctx.producer().args(args.to_flags()), LIMIT);
+    consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), LIMIT));
+    let end = ends(&ctx);
+    assert_eq!(database_offsets(&ctx, &ctx.group, &ctx.topic).await, end);
+
+    // Kafka's offsets back at the start, as a member that died after its database commit
+    // leaves them; the database holds everything.
+    let group: BaseConsumer = kafka_client().set("group.id", &ctx.group).create().expect("client");
+    let mut start = TopicPartitionList::new();
+    for p in end.keys() {
+        start.add_partition_offset(&ctx.topic, *p, Offset::Offset(0)).expect("tpl");
+    }
+    group.commit(&start, CommitMode::Sync).expect("rewind Kafka's offsets");
+    drop(group);
+
+    consumer_summary(&run(ctx.consumer().arg("--exit-at-end"), LIMIT));
+    let kafka: BTreeMap<i32, i64> = committed_and_ends(&ctx.topic, &ctx.group)
+        .expect("offsets")
+        .into_iter()
+        .map(|(p, (c, _))| (p, c))
+        .collect();
+    assert_eq!(kafka, end, "Kafka's offsets moved to the database's");
+    assert_eq!(seen(&ctx).await, 3_000, "nothing applied twice");
+    assert_eq!(table(&ctx).await, expected_rows(&args));
+    ctx.cleanup().await;
+}
