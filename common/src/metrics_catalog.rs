@@ -1,6 +1,6 @@
-//! Every series tweetpipe exports, with its HELP text, in one list. Each process calls
-//! [`register`] once its metrics recorder is installed (right after
-//! [`crate::observe::serve`]): every series gets its description, `tweetpipe_build_info` is set,
+//! Every series tweetpipe exports, with its HELP text, in one list. [`crate::observe::serve`]
+//! calls [`register`] once the metrics recorder is installed, before it serves the first
+//! scrape: every series gets its description, `tweetpipe_build_info` is set,
 //! and the process's own counters start at zero. Starting at zero matters: `increase()` cannot
 //! see the first event of a series that appears with it, and an alert on "no tweets" needs a
 //! series that says zero rather than nothing.

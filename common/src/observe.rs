@@ -14,6 +14,8 @@ use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::metrics_catalog::Component;
+
 /// Says whether the process is ready for work (Kafka joined, database reachable, …).
 pub type Readiness = Arc<dyn Fn() -> bool + Send + Sync>;
 
@@ -51,10 +53,12 @@ struct AppState {
     ready: Readiness,
 }
 
-/// Binds `addr` (port 0 picks a free port) and serves until the process ends. Returns the
-/// address actually bound, so several processes can run side by side.
-pub async fn serve(addr: SocketAddr, ready: Readiness) -> anyhow::Result<SocketAddr> {
+/// Binds `addr` (port 0 picks a free port) and serves until the process ends, `component`'s
+/// series registered before the first scrape can see them missing. Returns the address actually
+/// bound, so several processes can run side by side.
+pub async fn serve(addr: SocketAddr, ready: Readiness, component: Component) -> anyhow::Result<SocketAddr> {
     let metrics = install_recorder()?;
+    crate::metrics_catalog::register(component);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let bound = listener.local_addr()?;
     let app =

@@ -107,8 +107,8 @@ async fn start(args: RunSettings, shutdown: Shutdown, give_up: Shutdown) -> anyh
         let ready = Arc::new(move || {
             !pool.is_closed() && pool.size() > 0 && !crate::group::snapshot(&assignment).partitions.is_empty()
         });
-        tweetpipe_common::observe::serve(addr, ready).await?;
-        tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Consumer);
+        tweetpipe_common::observe::serve(addr, ready, tweetpipe_common::metrics_catalog::Component::Consumer)
+            .await?;
     }
     let consumer: Arc<StreamConsumer<GroupContext>> = Arc::new(
         consumer_settings(&args)

@@ -18,7 +18,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use tweetpipe_common::exit::Classified;
 use tweetpipe_common::kafka::KafkaSettings;
-use tweetpipe_common::metrics_catalog::{self, Component};
+use tweetpipe_common::metrics_catalog::Component;
 use tweetpipe_common::shutdown::Shutdown;
 
 /// Longest wait for one broker request; a round stops early on shutdown.
@@ -179,8 +179,12 @@ pub async fn run(args: ExporterSettings, shutdown: Shutdown) -> anyhow::Result<(
     args.validate()?;
     let healthy = Arc::new(AtomicBool::new(false));
     let ready = healthy.clone();
-    tweetpipe_common::observe::serve(args.http_addr, Arc::new(move || ready.load(Ordering::Relaxed))).await?;
-    metrics_catalog::register(Component::Exporter);
+    tweetpipe_common::observe::serve(
+        args.http_addr,
+        Arc::new(move || ready.load(Ordering::Relaxed)),
+        Component::Exporter,
+    )
+    .await?;
     let brokers = Arc::new(Brokers::new(&args)?);
     let stop = Arc::new(AtomicBool::new(false));
     let topic = args.topic.as_deref().unwrap_or("every topic the groups commit on");

@@ -151,8 +151,12 @@ pub async fn run(settings: Settings, shutdown: Shutdown) -> anyhow::Result<Summa
     let sink = KafkaSink::new(&settings.sink).context("creating the Kafka producer")?;
     if let Some(addr) = settings.http_addr {
         // Ready once the topics are there and the producer exists.
-        tweetpipe_common::observe::serve(addr, std::sync::Arc::new(|| true)).await?;
-        tweetpipe_common::metrics_catalog::register(tweetpipe_common::metrics_catalog::Component::Producer);
+        tweetpipe_common::observe::serve(
+            addr,
+            std::sync::Arc::new(|| true),
+            tweetpipe_common::metrics_catalog::Component::Producer,
+        )
+        .await?;
     }
     sink.connected(&shutdown).await;
     let (tx, rx) = tokio::sync::mpsc::channel(settings.channel_capacity);

@@ -164,13 +164,10 @@ async fn a_server_that_only_says_disconnect_is_reconnected_to_on_a_growing_sched
     let streams = mock.seen("/2/tweets/search/stream?");
     let span = streams[7].at.duration_since(streams[0].at);
     assert!(span >= Duration::from_millis(1300), "8 connections within {span:?}");
+    // The seventh wait is 350 ms: a sleep never ends early, so the gap is at least that, however
+    // late the first one ran on a loaded machine (a margin over the first gap would fail then).
     let gap = |i: usize| streams[i + 1].at.duration_since(streams[i].at);
-    assert!(
-        gap(6) > gap(0) + Duration::from_millis(200),
-        "the schedule grows: {:?} then {:?}",
-        gap(0),
-        gap(6)
-    );
+    assert!(gap(6) >= Duration::from_millis(340), "the schedule grows: {:?} then {:?}", gap(0), gap(6));
     assert!(s.x("x_reconnects_disconnect") >= 7);
     ctx.cleanup().await;
 }
